@@ -1,0 +1,1 @@
+"""Eval suites and benchmarks over the answering pipeline."""

@@ -1,0 +1,106 @@
+"""Token-aware chunking of articles into llama-index nodes that know their file offsets."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from llama_index.core import Document
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import MetadataMode, TextNode
+
+from rag.corpus import Article
+from rag.filters import date_key
+from rag.tokens import encoding
+
+# Bump when chunk layout or metadata changes, so every file is re-chunked once.
+CHUNKER_VERSION = "1"
+
+# Metadata carried by every chunk; only the title is embedded alongside the text.
+_NOT_EMBEDDED = [
+    "source_file",
+    "date",
+    "date_int",
+    "position",
+    "start",
+    "end",
+    "file_hash",
+    "chunk_count",
+    "indexed_at",
+]
+
+
+def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
+    """llama-index's sentence-respecting splitter, counting tokens with tiktoken."""
+    if chunk_overlap >= chunk_size:
+        chunk_overlap = chunk_size // 4
+    tokenize: Callable[[str], list[int]] = encoding().encode
+    return SentenceSplitter(
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        tokenizer=tokenize,
+        include_metadata=False,
+        include_prev_next_rel=False,
+    )
+
+
+def file_hash(article: Article, fingerprint: str) -> str:
+    """Content hash of a file under given index settings: equal hash, nothing to redo."""
+    digest = hashlib.sha256(fingerprint.encode())
+    digest.update(article.text.encode("utf-8", errors="surrogatepass"))
+    return digest.hexdigest()[:24]
+
+
+def chunk_article(
+    article: Article, splitter: SentenceSplitter, digest: str, indexed_at: float
+) -> list[TextNode]:
+    """Split an article's body into nodes whose offsets index the whole file."""
+    if not article.body.strip():
+        return []
+    doc = Document(text=article.body, id_=article.source_file)
+    pieces = splitter.get_nodes_from_documents([doc])
+    nodes: list[TextNode] = []
+    cursor = 0
+    for position, piece in enumerate(pieces):
+        text = piece.get_content(metadata_mode=MetadataMode.NONE)
+        local = piece.start_char_idx if isinstance(piece, TextNode) else None
+        if local is None or article.body[local : local + len(text)] != text:
+            local = article.body.find(text, cursor)
+        if local < 0:  # the splitter altered the text; keep offsets honest by skipping it
+            continue
+        cursor = local + 1
+        start = article.body_start + local
+        nodes.append(_node(article, text, position, start, digest, indexed_at))
+    for node in nodes:
+        node.metadata["chunk_count"] = len(nodes)
+    return nodes
+
+
+def _node(
+    article: Article, text: str, position: int, start: int, digest: str, indexed_at: float
+) -> TextNode:
+    metadata: dict[str, str | int | float] = {
+        "source_file": article.source_file,
+        "title": article.title,
+        "position": position,
+        "start": start,
+        "end": start + len(text),
+        "file_hash": digest,
+        "indexed_at": indexed_at,
+    }
+    if article.date is not None:
+        metadata["date"] = article.date.isoformat()
+        metadata["date_int"] = date_key(article.date)
+    node = TextNode(
+        id_=f"{article.source_file}#{digest[:12]}#{position}",
+        text=text,
+        metadata=metadata,
+        start_char_idx=start,
+        end_char_idx=start + len(text),
+        excluded_embed_metadata_keys=list(_NOT_EMBEDDED),
+        excluded_llm_metadata_keys=[*_NOT_EMBEDDED, "title"],
+        metadata_template="{value}",
+        text_template="{metadata_str}\n{content}",
+    )
+    node.set_content(text)  # keep the text exactly as in the file
+    return node

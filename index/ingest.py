@@ -1,0 +1,189 @@
+"""Incremental indexing of a folder of articles into Chroma, through llama-index.
+
+A file's chunks all carry the file's content hash and chunk count. A file is unchanged
+when the store holds exactly that many chunks with that hash; anything else (changed,
+new, or left half-written by a crash) is re-chunked, its new chunks written before its
+old ones are deleted, so a reader always finds some version of every file.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chromadb.api.models.Collection import Collection
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import BaseNode, MetadataMode, TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from tqdm import tqdm
+
+from index.chunking import CHUNKER_VERSION, chunk_article, file_hash, make_splitter
+from rag.config import Settings
+from rag.corpus import list_article_files, parse_article, read_text, source_name
+from rag.embeddings import Embedder
+from rag.errors import BadInputError
+from rag.pipeline import build_embedder
+from rag.store import open_client, open_collection
+
+log = logging.getLogger(__name__)
+
+_EMBED_BATCH = 256  # chunks embedded and written together
+
+
+@dataclass
+class IndexReport:
+    """What an index run did."""
+
+    folder: str
+    collection: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    chunks_written: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for people."""
+        line = (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged; {self.chunks_written} chunks written, "
+            f"{self.chunks_total} in the index; {self.seconds:.1f} s"
+        )
+        if self.skipped:
+            line += f"; {len(self.skipped)} skipped"
+        return line
+
+
+@dataclass
+class _Pending:
+    name: str
+    nodes: list[TextNode]
+    digest: str
+    is_new: bool
+
+
+def build_index(
+    folder: Path | str | None = None,
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> IndexReport:
+    """Bring the store in line with `folder` (default: the settings' corpus folder)."""
+    settings = settings or Settings.load()
+    root = Path(folder) if folder is not None else settings.corpus_dir
+    files = _check_folder(root)
+    started = time.perf_counter()
+    embedder = embedder or build_embedder(settings)
+    collection = open_collection(
+        open_client(settings, create=True), settings, embedder, create=True
+    )
+    store = ChromaVectorStore(chroma_collection=collection)
+    report = IndexReport(folder=str(root), collection=collection.name)
+    stored = _stored_files(collection)
+    fingerprint = (
+        f"{CHUNKER_VERSION}|{settings.chunk_size}|{settings.chunk_overlap}|{embedder.model_id}"
+    )
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+
+    seen: set[str] = set()
+    batch: list[_Pending] = []
+    bar = tqdm(files, desc="Indexing", unit="file", disable=not progress, leave=False)
+    for pending in _changed_files(bar, root, stored, fingerprint, splitter, report, seen):
+        batch.append(pending)
+        if sum(len(p.nodes) for p in batch) >= _EMBED_BATCH:
+            _write(store, embedder, batch, report)
+            batch = []
+    _write(store, embedder, batch, report)
+    bar.close()
+
+    for name in sorted(set(stored) - seen):
+        collection.delete(where={"source_file": name})
+        report.removed.append(name)
+    report.chunks_total = collection.count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_folder(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise BadInputError(f"Corpus folder not found: {root}. Pass a folder of .txt/.md files.")
+    files = list_article_files(root)
+    if not files:
+        raise BadInputError(f"No .txt or .md files in {root}. Add articles, then index again.")
+    return files
+
+
+def _stored_files(collection: Collection) -> dict[str, tuple[set[str], int, int]]:
+    """Per source file: the hashes its chunks carry, their declared count, and how many exist."""
+    metadatas = collection.get(include=["metadatas"])["metadatas"] or []
+    hashes: dict[str, set[str]] = {}
+    declared: dict[str, int] = {}
+    present: Counter[str] = Counter()
+    for meta in metadatas:
+        name = str(meta["source_file"])
+        hashes.setdefault(name, set()).add(str(meta.get("file_hash", "")))
+        declared[name] = int(str(meta.get("chunk_count", -1)))
+        present[name] += 1
+    return {name: (hashes[name], declared[name], present[name]) for name in hashes}
+
+
+def _changed_files(
+    files: Iterable[Path],
+    root: Path,
+    stored: dict[str, tuple[set[str], int, int]],
+    fingerprint: str,
+    splitter: SentenceSplitter,
+    report: IndexReport,
+    seen: set[str],
+) -> Iterator[_Pending]:
+    now = time.time()
+    for path in files:
+        name = source_name(root, path)
+        try:
+            text = read_text(path)
+        except OSError as exc:  # e.g. deleted while indexing
+            report.skipped[name] = f"cannot read: {exc.strerror or exc}"
+            continue
+        seen.add(name)
+        article = parse_article(name, text)
+        digest = file_hash(article, fingerprint)
+        hashes, declared, present = stored.get(name, (set(), -1, 0))
+        if hashes == {digest} and declared == present:
+            report.unchanged.append(name)
+            continue
+        nodes = chunk_article(article, splitter, digest, now)
+        if not nodes:
+            report.skipped[name] = "no text"
+        yield _Pending(name, nodes, digest, is_new=name not in stored)
+
+
+def _write(
+    store: ChromaVectorStore, embedder: Embedder, batch: list[_Pending], report: IndexReport
+) -> None:
+    nodes: list[BaseNode] = [node for pending in batch for node in pending.nodes]
+    if nodes:
+        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        for node, vector in zip(nodes, embedder.embed(texts), strict=True):
+            node.embedding = vector.tolist()
+    collection = store.client
+    for pending in batch:
+        # Chunks of the same hash left by an interrupted run would collide with the new ids.
+        collection.delete(
+            where={"$and": [{"source_file": pending.name}, {"file_hash": pending.digest}]}
+        )
+    if nodes:
+        store.add(nodes)
+    for pending in batch:
+        collection.delete(
+            where={"$and": [{"source_file": pending.name}, {"file_hash": {"$ne": pending.digest}}]}
+        )
+        (report.added if pending.is_new else report.updated).append(pending.name)
+    report.chunks_written += len(nodes)

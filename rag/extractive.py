@@ -1,0 +1,116 @@
+"""The offline answerer: the retrieved sentences that best answer the question, each cited.
+
+A sentence's support is a blend of its embedding similarity to the question and the
+share of the question's content words it contains. When even the best sentence falls
+below `min_support`, the answer is a refusal instead of quoted noise.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embeddings import Embedder, Matrix
+from rag.text import content_terms, sentence_spans
+from rag.types import Context
+
+_END_PUNCT = re.compile(r"[.!?]$")
+
+
+@dataclass(frozen=True)
+class ExtractiveConfig:
+    """Knobs of sentence selection."""
+
+    max_sentences: int = 3
+    semantic_weight: float = 0.6
+    min_support: float = 0.42  # below this best score, refuse
+    relative_floor: float = 0.85  # further sentences must reach this share of the best score
+    redundancy: float = 0.8  # cosine at which a sentence repeats one already chosen
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a retrieved chunk: file offsets and its support score."""
+
+    context: Context
+    start: int
+    end: int
+    score: float
+
+    @property
+    def text(self) -> str:
+        """The sentence as it stands in the file."""
+        return self.context.text[self.start - self.context.start : self.end - self.context.start]
+
+
+class SentenceScorer:
+    """Scores sentences of retrieved chunks against a question; caches sentence vectors."""
+
+    def __init__(self, embedder: Embedder, config: ExtractiveConfig, cache_size: int = 50_000):
+        self._embedder = embedder
+        self.config = config
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def candidates(
+        self, question: str, q_vec: np.ndarray, contexts: list[Context]
+    ) -> list[Evidence]:
+        """Every sentence of `contexts`, scored, best first."""
+        spans = [(c, s, e) for c in contexts for s, e in sentence_spans(c.text)]
+        if not spans:
+            return []
+        texts = [c.text[s:e] for c, s, e in spans]
+        vectors = self._vectors(texts)
+        semantic = vectors @ q_vec
+        wanted = content_terms(question)
+        weight = self.config.semantic_weight
+        scored = []
+        for (ctx, s, e), text, sem in zip(spans, texts, semantic, strict=True):
+            lexical = len(wanted & content_terms(text)) / len(wanted) if wanted else 0.0
+            score = weight * float(sem) + (1 - weight) * lexical
+            scored.append(Evidence(ctx, ctx.start + s, ctx.start + e, round(score, 4)))
+        return sorted(scored, key=lambda ev: -ev.score)
+
+    def select(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> list[Evidence]:
+        """The few best, non-redundant sentences; empty when nothing supports an answer."""
+        ranked = self.candidates(question, q_vec, contexts)
+        if not ranked or ranked[0].score < self.config.min_support:
+            return []
+        floor = ranked[0].score * self.config.relative_floor
+        chosen: list[Evidence] = []
+        chosen_vecs: list[np.ndarray] = []
+        for ev in ranked:
+            if len(chosen) == self.config.max_sentences or ev.score < floor:
+                break
+            vec = self._vectors([ev.text])[0]
+            if any(float(vec @ other) >= self.config.redundancy for other in chosen_vecs):
+                continue
+            chosen.append(ev)
+            chosen_vecs.append(vec)
+        return chosen
+
+    def _vectors(self, texts: list[str]) -> Matrix:
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._embedder.embed(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._cache[text] = found[text]
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts]).astype(np.float32)
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """`sentence` with `[n]` set before its final full stop."""
+    sentence = sentence.strip()
+    if _END_PUNCT.search(sentence):
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]."  # a headline or list item: end it so the next one reads apart

@@ -1,0 +1,86 @@
+"""Metadata filters (source files, date range), translated for both retrieval sides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from rag.errors import BadInputError
+
+
+def date_key(value: dt.date) -> int:
+    """The integer a date is stored and compared as (Chroma compares numbers only)."""
+    return value.year * 10_000 + value.month * 100 + value.day
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some source files and/or an inclusive date range.
+
+    Articles with no date never match a date range.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sources: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Filters:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        return self
+
+    @classmethod
+    def coerce(cls, value: Filters | dict[str, Any] | None) -> Filters | None:
+        """Accept a `Filters`, a plain dict of its fields, or None."""
+        if value is None or isinstance(value, Filters):
+            return value
+        try:
+            return cls.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            raise BadInputError(
+                f"Bad filters ({problems}). Use sources=[file names], since/until=YYYY-MM-DD."
+            ) from None
+
+    def is_empty(self) -> bool:
+        """Whether the filter lets everything through."""
+        return not self.sources and self.since is None and self.until is None
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        """The llama-index form, understood by Chroma's store and by the BM25 retriever."""
+        parts: list[MetadataFilter] = []
+        if self.sources:
+            parts.append(
+                MetadataFilter(
+                    key="source_file", value=list(self.sources), operator=FilterOperator.IN
+                )
+            )
+        if self.since or self.until:
+            low = date_key(self.since) if self.since else 1
+            parts.append(MetadataFilter(key="date_int", value=low, operator=FilterOperator.GTE))
+        if self.until:
+            parts.append(
+                MetadataFilter(
+                    key="date_int", value=date_key(self.until), operator=FilterOperator.LTE
+                )
+            )
+        if not parts:
+            return None
+        return MetadataFilters(filters=list(parts), condition=FilterCondition.AND)

@@ -1,0 +1,283 @@
+"""The answering pipeline: question → hybrid retrieval → extractive or OpenAI answer, cited."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from rag.cite import MarkerRewriter, citations_for, quote_citation
+from rag.config import Settings
+from rag.embeddings import Embedder, LocalEmbedder, make_embedder
+from rag.errors import BadInputError
+from rag.extractive import ExtractiveConfig, SentenceScorer, with_marker
+from rag.filters import Filters
+from rag.history import Message, check_history, condense
+from rag.llm import Completion, build_messages, chat, fit_contexts, make_client
+from rag.prompts import REFUSAL
+from rag.retrieve import FusionConfig, HybridRetriever
+from rag.store import open_client, open_collection
+from rag.tokens import count_tokens, use_vendored_tiktoken_cache
+from rag.types import Answer, Context, Usage
+
+MAX_QUESTION_TOKENS = 1000
+
+Stream = Iterator["str | Answer"]
+
+
+@cache
+def _local_embedder() -> LocalEmbedder:
+    return LocalEmbedder()  # one ONNX session per process: it is immutable and thread-safe
+
+
+def build_embedder(settings: Settings, client: Any = None) -> Embedder:
+    """The embedder the settings name (the local model is loaded once per process)."""
+    if settings.embedding_backend == "local":
+        return _local_embedder()
+    if client is None:
+        client = make_client(settings)
+    return make_embedder("openai", client, settings.openai_embedding_model)
+
+
+class Pipeline:
+    """Reusable answering pipeline over one Chroma collection."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder,
+        store: ChromaVectorStore,
+        llm_client: Any = None,
+        fusion: FusionConfig | None = None,
+        extractive: ExtractiveConfig | None = None,
+    ) -> None:
+        use_vendored_tiktoken_cache()
+        self.settings = settings
+        self.mode = settings.resolved_mode
+        self.embedder = embedder
+        self.store = store
+        self.retriever = HybridRetriever(store, embedder, fusion)
+        self.scorer = SentenceScorer(embedder, extractive or ExtractiveConfig())
+        self._llm_client = llm_client
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Pipeline:
+        """Open the configured store; raises `IndexNotBuiltError` if nothing is indexed yet."""
+        settings = settings or Settings.load()
+        needs_client = settings.resolved_mode == "openai" or settings.embedding_backend == "openai"
+        client = make_client(settings) if needs_client else None
+        embedder = build_embedder(settings, client)
+        collection = open_collection(
+            open_client(settings, create=False), settings, embedder, create=False
+        )
+        return cls(
+            settings,
+            embedder=embedder,
+            store=ChromaVectorStore(chroma_collection=collection),
+            llm_client=client,
+        )
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+    ) -> list[Context]:
+        """The chunks that best match `question`, best first."""
+        return self.retriever.retrieve(
+            check_question(question), top_k or self.settings.top_k, Filters.coerce(filters)
+        )
+
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> Answer:
+        """Answer `question` from the indexed articles, with citations."""
+        question = check_question(question)
+        turns = check_history(history)
+        checked = Filters.coerce(filters)
+        stream = self._stream(question, top_k or self.settings.top_k, checked, turns, live=False)
+        return _last_answer(stream)
+
+    def stream_answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> Stream:
+        """Yield the answer's text in pieces, then the finished `Answer`.
+
+        Bad input raises here, before the first piece is asked for.
+        """
+        question = check_question(question)
+        turns = check_history(history)
+        checked = Filters.coerce(filters)
+        return self._stream(question, top_k or self.settings.top_k, checked, turns, live=True)
+
+    def _stream(
+        self,
+        question: str,
+        top_k: int,
+        filters: Filters | None,
+        turns: list[Message],
+        *,
+        live: bool,
+    ) -> Stream:
+        started = time.perf_counter()
+        search = condense(question, turns) or question
+        vector = self.retriever.embed_query(search)
+        contexts = self.retriever.retrieve(search, top_k, filters, vector)
+        answer = Answer(
+            question=question,
+            text="",
+            mode=self.mode,
+            rewritten_question=search if search != question else None,
+            timings={"retrieve": time.perf_counter() - started},
+        )
+        if self.mode == "extractive":
+            yield from self._extractive(answer, search, vector, contexts)
+        else:
+            yield from self._generate(answer, question, contexts, turns, live=live)
+        answer.timings["total"] = time.perf_counter() - started
+        yield answer
+
+    def _extractive(
+        self, answer: Answer, search: str, vector: np.ndarray, contexts: list[Context]
+    ) -> Iterator[str]:
+        started = time.perf_counter()
+        evidence = self.scorer.select(search, vector, contexts)
+        answer.contexts = contexts
+        pieces = [with_marker(ev.text, n) for n, ev in enumerate(evidence, start=1)]
+        answer.citations = [
+            quote_citation(n, ev.context, ev.start, ev.end, ev.score)
+            for n, ev in enumerate(evidence, start=1)
+        ]
+        if not pieces:
+            answer.refused, pieces = True, [REFUSAL]
+        for i, piece in enumerate(pieces):
+            text = piece if i == 0 else " " + piece
+            answer.text += text
+            yield text
+        answer.timings["answer"] = time.perf_counter() - started
+
+    def _generate(
+        self,
+        answer: Answer,
+        question: str,
+        contexts: list[Context],
+        turns: list[Message],
+        *,
+        live: bool,
+    ) -> Iterator[str]:
+        started = time.perf_counter()
+        fitted = fit_contexts(contexts, question, turns, self.settings.max_context_tokens)
+        messages = build_messages(question, fitted, turns)
+        rewriter = MarkerRewriter(len(fitted))
+        completion = Completion()
+        answer.contexts, answer.model = fitted, self.settings.chat_model
+        model = self.settings.chat_model
+        for piece in chat(self._llm_client, model, messages, completion, stream=live):
+            shown = rewriter.feed(piece)
+            if shown:
+                answer.text += shown
+                yield shown
+        tail = rewriter.finish()
+        if tail:
+            answer.text += tail
+            yield tail
+        answer.text = answer.text.strip()
+        answer.usage = completion.usage or Usage(
+            prompt_tokens=sum(count_tokens(str(m.get("content", ""))) for m in messages),
+            completion_tokens=count_tokens("".join(completion.pieces)),
+        )
+        if answer.usage.total_tokens == 0:
+            answer.usage.total_tokens = answer.usage.prompt_tokens + answer.usage.completion_tokens
+        if _is_refusal(answer.text) or not answer.text:
+            answer.refused, answer.text, answer.citations = True, REFUSAL, []
+        else:
+            answer.citations = citations_for(answer.text, rewriter.order, fitted)
+        answer.timings["answer"] = time.perf_counter() - started
+
+
+def _last_answer(stream: Stream) -> Answer:
+    final = None
+    for item in stream:
+        if isinstance(item, Answer):
+            final = item
+    if final is None:  # pragma: no cover - _stream always ends with the Answer
+        raise RuntimeError("the answer stream ended without an Answer")
+    return final
+
+
+def _is_refusal(text: str) -> bool:
+    head = REFUSAL.rstrip(".").lower()
+    return text.strip().lower().startswith(head)
+
+
+def check_question(question: object) -> str:
+    """The question stripped; a clear error when it is empty, not text, or too long."""
+    if not isinstance(question, str):
+        raise BadInputError(f"The question must be text, not {type(question).__name__}.")
+    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise BadInputError("The question is empty. Ask something about the articles.")
+    tokens = count_tokens(cleaned)
+    if tokens > MAX_QUESTION_TOKENS:
+        raise BadInputError(
+            f"The question is {tokens} tokens long; the limit is {MAX_QUESTION_TOKENS}. Shorten it."
+        )
+    return cleaned
+
+
+_defaults: dict[tuple[str, str], Pipeline] = {}
+_defaults_lock = threading.Lock()
+
+
+def default_pipeline(settings: Settings | None = None) -> Pipeline:
+    """The shared pipeline for `settings` (built on first use, reused after)."""
+    settings = settings or Settings.load()
+    secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    key = (settings.model_dump_json(), secret)
+    with _defaults_lock:
+        if key not in _defaults:
+            _defaults[key] = Pipeline.from_settings(settings)
+        return _defaults[key]
+
+
+def answer(
+    question: str,
+    *,
+    top_k: int | None = None,
+    filters: Filters | dict[str, Any] | None = None,
+    history: Sequence[Message] | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer `question` from the indexed articles with the default pipeline."""
+    pipeline = default_pipeline(settings)
+    return pipeline.answer(question, top_k=top_k, filters=filters, history=history)
+
+
+def stream_answer(
+    question: str,
+    *,
+    top_k: int | None = None,
+    filters: Filters | dict[str, Any] | None = None,
+    history: Sequence[Message] | None = None,
+    settings: Settings | None = None,
+) -> Stream:
+    """Stream the answer's text pieces, then the finished `Answer`."""
+    pipeline = default_pipeline(settings)
+    return pipeline.stream_answer(question, top_k=top_k, filters=filters, history=history)

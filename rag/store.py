@@ -1,0 +1,125 @@
+"""Opening the Chroma store: embedded on disk, or a `chroma run` server over HTTP.
+
+Every collection is opened with the project's own embedding function, so Chroma never
+falls back to its default one (which would download a model).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.config import Settings as ChromaSettings
+
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import IndexNotBuiltError, StoreError
+
+SCHEMA_VERSION = 1
+
+
+class ChromaEmbedding(EmbeddingFunction[Documents]):
+    """Adapter that lets Chroma embed with the project's embedder (never its default)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._embedder.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "rag-project-embedder"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model_id": self._embedder.model_id}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
+        raise NotImplementedError("open collections through rag.store.open_collection")
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+
+def collection_name(settings: Settings, model_id: str) -> str:
+    """One collection per embedding model, so vectors of two models are never mixed."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")
+    return f"{settings.collection}--{slug}"[:63].rstrip("-_.")
+
+
+def describe_location(settings: Settings) -> str:
+    """Where the store lives, for messages."""
+    if settings.uses_server:
+        return f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+    return f"Chroma store at {settings.chroma_path}"
+
+
+def open_client(settings: Settings, *, create: bool) -> ClientAPI:
+    """A Chroma client for the settings; `create=False` refuses to make a new empty store."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.uses_server:
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host or "localhost",
+                port=settings.chroma_port,
+                settings=chroma_settings,
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"Cannot reach the {describe_location(settings)}: {_first_line(exc)}. "
+                "Start it (chroma run --path DIR --port PORT) or unset CHROMA_HOST."
+            ) from None
+    if not create and not settings.chroma_path.exists():
+        raise IndexNotBuiltError(_not_built(settings))
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(
+            f"Cannot open the {describe_location(settings)}: {_first_line(exc)}"
+        ) from None
+
+
+def open_collection(
+    client: ClientAPI, settings: Settings, embedder: Embedder, *, create: bool
+) -> Collection:
+    """Open (or with `create`, make) the collection of the settings' embedding model."""
+    name = collection_name(settings, embedder.model_id)
+    ef: Any = ChromaEmbedding(embedder)  # chromadb types the parameter by its own classes
+    try:
+        if create:
+            return client.get_or_create_collection(
+                name,
+                embedding_function=ef,
+                metadata={
+                    "hnsw:space": "cosine",
+                    "embedding_model": embedder.model_id,
+                    "schema_version": SCHEMA_VERSION,
+                },
+            )
+        return client.get_collection(name, embedding_function=ef)
+    except chromadb.errors.NotFoundError:
+        raise IndexNotBuiltError(_not_built(settings)) from None
+    except Exception as exc:
+        if create or "does not exist" not in str(exc):
+            raise StoreError(
+                f"Cannot open collection {name!r} in the {describe_location(settings)}: "
+                f"{_first_line(exc)}"
+            ) from None
+        raise IndexNotBuiltError(_not_built(settings)) from None
+
+
+def _not_built(settings: Settings) -> str:
+    return (
+        f"No index found in the {describe_location(settings)} for collection "
+        f"'{settings.collection}'. Build it with: rag index {settings.corpus_dir}"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,74 @@
+"""The result objects scripts, the CLI and the UI consume; all JSON-serialisable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Context(BaseModel):
+    """One retrieved chunk; `text` equals the source file's text at [start:end]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk_id: str
+    source_file: str
+    title: str
+    date: dt.date | None
+    text: str
+    start: int
+    end: int
+    position: int
+    score: float
+    dense_score: float | None = None
+
+
+class Citation(BaseModel):
+    """A numbered source of the answer: `quote` equals the source file's text at [start:end]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int
+    source_file: str
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    score: float
+    date: dt.date | None
+    title: str = ""
+
+
+class Usage(BaseModel):
+    """Tokens spent where an LLM ran."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Answer(BaseModel):
+    """An answer whose `text` carries `[n]` markers, each resolving to one of `citations`."""
+
+    question: str
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    contexts: list[Context] = Field(default_factory=list)
+    mode: Literal["extractive", "openai"]
+    refused: bool = False
+    rewritten_question: str | None = None
+    model: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    usage: Usage | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def citation(self, n: int) -> Citation:
+        """The citation that marker `[n]` refers to."""
+        for citation in self.citations:
+            if citation.n == n:
+                return citation
+        raise KeyError(n)

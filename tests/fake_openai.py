@@ -1,0 +1,137 @@
+"""An OpenAI-protocol HTTP server on 127.0.0.1 with scripted replies, for tests.
+
+Speaks `POST /v1/chat/completions`, plain JSON or SSE chunks when the request streams,
+and records every request body so tests can check what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One scripted reply: text (split into `pieces` when streamed) or an HTTP error."""
+
+    text: str = ""
+    status: int = 200
+    pieces: int = 4
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeOpenAI:
+    """Start with `with FakeOpenAI() as server:`; `server.base_url` goes to OPENAI_BASE_URL."""
+
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def script(self, *replies: Reply | str) -> None:
+        """Queue replies, served in order; plain strings are 200 answers."""
+        self.replies.extend(r if isinstance(r, Reply) else Reply(r) for r in replies)
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append(
+                    {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+                )
+                reply = fake.replies.popleft() if fake.replies else Reply("(no reply scripted)")
+                if reply.status != 200:
+                    self._send_json(
+                        reply.status,
+                        {"error": {"message": f"scripted {reply.status}", "type": "server_error"}},
+                        reply.headers,
+                    )
+                elif body.get("stream"):
+                    self._send_stream(body["model"], reply)
+                else:
+                    self._send_json(200, _completion(body["model"], reply.text))
+
+            def _send_json(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _send_stream(self, model: str, reply: Reply) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                size = max(1, -(-len(reply.text) // reply.pieces))
+                for i in range(0, len(reply.text), size):
+                    self._event(_chunk(model, {"content": reply.text[i : i + size]}, None))
+                    time.sleep(0.001)
+                self._event(_chunk(model, {}, "stop"))
+                self._event({**_chunk(model, {}, None), "choices": [], "usage": _usage(reply.text)})
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def _event(self, payload: dict[str, Any]) -> None:
+                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+                self.wfile.flush()
+
+        return Handler
+
+
+def _usage(text: str) -> dict[str, int]:
+    return {
+        "prompt_tokens": 100,
+        "completion_tokens": len(text.split()),
+        "total_tokens": 100 + len(text.split()),
+    }
+
+
+def _completion(model: str, text: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": _usage(text),
+    }
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }

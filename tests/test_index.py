@@ -1,0 +1,72 @@
+"""Indexing the sample corpus into a real Chroma store with the real local embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index import build_index
+from rag import BadInputError, Settings
+from rag.corpus import read_text
+from rag.pipeline import build_embedder
+from rag.store import open_client, open_collection
+
+
+def _chunks(settings: Settings) -> dict[str, dict]:
+    client = open_client(settings, create=False)
+    got = open_collection(client, settings, build_embedder(settings), create=False).get()
+    return {
+        i: {"text": d, **m}
+        for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    }
+
+
+def test_index_is_idempotent(corpus_copy: tuple[Path, Settings]) -> None:
+    corpus, settings = corpus_copy
+    first = build_index(corpus, settings, progress=False)
+    assert sorted(first.added) == sorted(p.name for p in corpus.glob("*.txt"))
+    before = _chunks(settings)
+    second = build_index(corpus, settings, progress=False)
+    assert (second.added, second.updated, second.removed) == ([], [], [])
+    assert len(second.unchanged) == 5 and second.chunks_written == 0
+    assert _chunks(settings) == before
+
+
+def test_changed_file_replaces_and_removed_file_deletes(corpus_copy: tuple[Path, Settings]) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    changed = corpus / "001_ef341db465d16e61.txt"
+    changed.write_text(read_text(changed) + "\n\nA new closing paragraph about the zebra.\n")
+    (corpus / "003_1305e3d104303dd2.txt").unlink()
+    report = build_index(corpus, settings, progress=False)
+    assert report.updated == ["001_ef341db465d16e61.txt"]
+    assert report.removed == ["003_1305e3d104303dd2.txt"]
+    chunks = _chunks(settings).values()
+    assert not [c for c in chunks if c["source_file"] == "003_1305e3d104303dd2.txt"]
+    mine = [c for c in chunks if c["source_file"] == "001_ef341db465d16e61.txt"]
+    assert len({c["file_hash"] for c in mine}) == 1 and len(mine) == mine[0]["chunk_count"]
+    assert any("zebra" in c["text"] for c in mine)
+
+
+def test_chunk_metadata_matches_the_file(sample_settings: Settings) -> None:
+    chunks = list(_chunks(sample_settings).values())
+    assert chunks
+    for chunk in chunks:
+        text = read_text(sample_settings.corpus_dir / chunk["source_file"])
+        assert text[chunk["start"] : chunk["end"]] == chunk["text"]
+        assert chunk["title"]
+        assert not chunk["text"].lstrip().startswith("date ")
+    by_file = {c["source_file"]: c for c in chunks}
+    assert by_file["000_e5097b3054c473ee.txt"]["date"] == "2025-08-16"
+    assert "date" not in by_file["002_d141276db4e5eb8d.txt"]
+    assert by_file["002_d141276db4e5eb8d.txt"]["title"] == "Trump gives Putin letter from Melania"
+
+
+def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(chroma_path=tmp_path / "chroma")
+    with pytest.raises(BadInputError, match="not found"):
+        build_index(tmp_path / "nope", settings, progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInputError, match=r"No \.txt or \.md files"):
+        build_index(tmp_path / "empty", settings, progress=False)

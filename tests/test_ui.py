@@ -1,0 +1,51 @@
+"""The chat page through Streamlit's AppTest runner, on the real pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rag import Settings
+
+APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+
+
+@pytest.fixture
+def app_env(sample_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CHROMA_PATH", str(sample_settings.chroma_path))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(sample_settings.corpus_dir))
+
+
+def _texts(at: AppTest) -> str:
+    parts = (
+        [m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption]
+    )
+    return "\n".join(str(p) for p in parts)
+
+
+def test_ask_shows_answer_and_source_cards(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    at.chat_input[0].set_value("Where did Trump hand Putin the letter?").run()
+    assert not at.exception and not at.error
+    shown = _texts(at)
+    assert "Alaska" in shown and "[1]" in shown
+    assert "000_e5097b3054c473ee.txt" in shown  # a source card names the file
+    assert any("delivered the letter by hand" in t.value for t in at.text)  # the quoted span
+    assert len(at.chat_message) == 2
+
+
+def test_refusal_looks_like_a_refusal(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.chat_input[0].set_value("What is the boiling point of mercury?").run()
+    assert not at.error
+    assert any("Nothing in the articles answers this" in i.value for i in at.info)
+
+
+def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CHROMA_PATH", str(tmp_path / "none"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "rag index" in at.error[0].value

@@ -1,0 +1,1 @@
+"""The Streamlit chat front end (run with `rag ui`)."""
