@@ -130,3 +130,16 @@ def test_bad_filters_are_rejected(sample_settings: Settings) -> None:
             settings=sample_settings,
             filters={"since": "2025-09-01", "until": "2025-01-01"},
         )
+
+
+def test_unreachable_server_names_host_and_port() -> None:
+    import socket
+
+    from rag import StoreError
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(chroma_host="127.0.0.1", chroma_port=port)
+    with pytest.raises(StoreError, match=f"127.0.0.1:{port}"):
+        answer("Where?", settings=settings)
