@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run ask test lint format clean
+.PHONY: setup index run test lint format bench-retrieval clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ lint: setup
 
 test: lint
 	$(PY) -m pytest
+
+bench-retrieval: setup
+	$(PY) -m evals.bench_retrieval $(BENCH)
 
 format: setup
 	$(BIN)/ruff format .

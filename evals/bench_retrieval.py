@@ -1,0 +1,213 @@
+"""Retrieval benchmark: the project's retriever against llama-index's obvious alternatives.
+
+    python -m evals.bench_retrieval [BENCH_DIR] [--out evals/results] [--limit N]
+
+BENCH_DIR has `articles/` and `questions.jsonl` (SQuAD-style, with `gold_source`). Every
+system is measured in the same run, on the same machine, with the same embedding model:
+  1. llama-index `VectorStoreIndex` over Chroma, default splitter settings;
+  2. llama-index `BM25Retriever` alone, over the same default-splitter nodes;
+  3. the project's default retriever (its own chunks, hybrid, fused).
+Metrics are file-level (a file counted once, at its best rank) over answerable questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from llama_index.core import Document, StorageContext, VectorStoreIndex
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from pydantic import PrivateAttr
+from tqdm import tqdm
+
+from index import build_index
+from rag import Pipeline, Settings
+from rag.corpus import list_article_files, read_text, source_name
+from rag.embeddings import Embedder
+from rag.pipeline import build_embedder
+from rag.store import open_client
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BENCH = ROOT.parent / "shared" / "bench" / "squad-dev"
+DEPTH = 10
+
+Ranker = Callable[[str], list[str]]  # question -> source files, best first
+
+
+class LlamaEmbedding(BaseEmbedding):
+    """The project's embedder behind llama-index's embedding interface (for the baseline)."""
+
+    _embedder: Any = PrivateAttr()
+
+    def __init__(self, embedder: Embedder) -> None:
+        super().__init__(model_name=embedder.model_id, embed_batch_size=64)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return [float(x) for x in self._embedder.embed([query])[0]]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_query_embedding(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [[float(x) for x in row] for row in self._embedder.embed(texts)]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+def load_questions(bench: Path, limit: int | None) -> list[dict[str, Any]]:
+    """Questions of the bench, in file order, optionally the first `limit`."""
+    with (bench / "questions.jsonl").open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return rows[:limit] if limit else rows
+
+
+def file_ranking(sources: Sequence[str]) -> list[str]:
+    """Source files in order of their best chunk."""
+    return list(dict.fromkeys(sources))
+
+
+def score(rankings: list[list[str]], golds: list[str], latencies: list[float]) -> dict[str, Any]:
+    """hit@k, MRR@10 and nDCG@10 at file level, plus latency percentiles in ms."""
+    ranks = [
+        r.index(g) + 1 if g in r[:DEPTH] else None for r, g in zip(rankings, golds, strict=True)
+    ]
+    n = len(ranks)
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "n": n,
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@5": sum(1 for r in ranks if r and r <= 5) / n,
+        "hit@10": sum(1 for r in ranks if r) / n,
+        "mrr@10": sum(1 / r for r in ranks if r) / n,
+        "ndcg@10": sum(1 / math.log2(r + 1) for r in ranks if r) / n,
+        "p50_ms": statistics.median(ms),
+        "p95_ms": ms[min(len(ms) - 1, int(0.95 * len(ms)))],
+    }
+
+
+def run_system(name: str, ranker: Ranker, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rank every answerable question with `ranker` and score it."""
+    ranker(questions[0]["question"])  # warm-up: first-call costs are not per-query latency
+    rankings, latencies = [], []
+    for q in tqdm(questions, desc=name, unit="q", leave=False):
+        started = time.perf_counter()
+        rankings.append(ranker(q["question"]))
+        latencies.append(time.perf_counter() - started)
+    return score(rankings, [q["gold_source"] for q in questions], latencies)
+
+
+def default_documents(articles: Path) -> list[Document]:
+    """One llama-index Document per file, as a user of the library would load them."""
+    return [
+        Document(text=read_text(p), metadata={"source_file": source_name(articles, p)})
+        for p in list_article_files(articles)
+    ]
+
+
+def baselines(articles: Path, embedder: Embedder, workdir: Path) -> dict[str, Ranker]:
+    """The two llama-index baselines, built over default-splitter nodes."""
+    nodes = SentenceSplitter().get_nodes_from_documents(default_documents(articles))
+    settings = Settings(chroma_path=workdir / "baseline-chroma", collection="baseline")
+    client = open_client(settings, create=True)
+    collection = client.get_or_create_collection(
+        "baseline", embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+    storage = StorageContext.from_defaults(
+        vector_store=ChromaVectorStore(chroma_collection=collection)
+    )
+    index = VectorStoreIndex(nodes, storage_context=storage, embed_model=LlamaEmbedding(embedder))
+    dense = index.as_retriever(similarity_top_k=DEPTH)
+    bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=DEPTH)
+    return {
+        "llama-index VectorStoreIndex (dense)": lambda q: file_ranking(
+            [h.node.metadata["source_file"] for h in dense.retrieve(q)]
+        ),
+        "llama-index BM25Retriever": lambda q: file_ranking(
+            [h.node.metadata["source_file"] for h in bm25.retrieve(q)]
+        ),
+    }
+
+
+def project_ranker(pipeline: Pipeline) -> Ranker:
+    """The project's default retriever, as `answer()` uses it."""
+    return lambda q: file_ranking([c.source_file for c in pipeline.retrieve(q, top_k=DEPTH)])
+
+
+def table(results: dict[str, dict[str, Any]], project: str) -> str:
+    """A fixed-width table of every system, plus the project's ratio to the best baseline."""
+    cols = ["hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "p50_ms", "p95_ms"]
+    lines = [f"{'system':<40}" + "".join(f"{c:>9}" for c in cols)]
+    for name, res in results.items():
+        lines.append(f"{name:<40}" + "".join(f"{res[c]:>9.3f}" for c in cols))
+    others = [r for n, r in results.items() if n != project]
+    ratio = []
+    for c in cols:
+        best = min(o[c] for o in others) if c.endswith("_ms") else max(o[c] for o in others)
+        ratio.append(results[project][c] / best if best else float("nan"))
+    lines.append(f"{'project / best baseline':<40}" + "".join(f"{r:>9.2f}" for r in ratio))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
+    parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    args = parser.parse_args(argv)
+    articles = args.bench / "articles"
+    questions = [q for q in load_questions(args.bench, args.limit) if q.get("gold_source")]
+
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
+        work = Path(tmp)
+        settings = Settings.load(chroma_path=work / "project-chroma", answer_mode="extractive")
+        embedder = build_embedder(settings)
+        report = build_index(articles, settings, embedder=embedder, progress=False)
+        pipeline = Pipeline.from_settings(settings)
+        project = "project hybrid (default)"
+        systems = {**baselines(articles, embedder, work), project: project_ranker(pipeline)}
+        results = {name: run_system(name, ranker, questions) for name, ranker in systems.items()}
+
+    print(
+        f"{len(questions)} answerable questions, {report.chunks_total} project chunks, "
+        f"indexed in {report.seconds:.1f} s ({report.chunks_total / report.seconds:.1f} chunks/s)"
+    )
+    print(table(results, project))
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / "retrieval.json"
+    payload = {
+        "bench": str(args.bench),
+        "questions": len(questions),
+        "index": {
+            "seconds": report.seconds,
+            "chunks": report.chunks_total,
+            "chunks_per_s": report.chunks_total / report.seconds,
+        },
+        "settings": {
+            "chunk_size": settings.chunk_size,
+            "chunk_overlap": settings.chunk_overlap,
+            "fusion": vars(pipeline.retriever.fusion),
+        },
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "systems": results,
+    }
+    out.write_text(json.dumps(payload, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
