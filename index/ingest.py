@@ -185,5 +185,6 @@ def _write(
         collection.delete(
             where={"$and": [{"source_file": pending.name}, {"file_hash": {"$ne": pending.digest}}]}
         )
-        (report.added if pending.is_new else report.updated).append(pending.name)
+        if pending.nodes:  # a file with no text is reported under `skipped` only
+            (report.added if pending.is_new else report.updated).append(pending.name)
     report.chunks_written += len(nodes)

@@ -70,3 +70,12 @@ def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(BadInputError, match=r"No \.txt or \.md files"):
         build_index(tmp_path / "empty", settings, progress=False)
+
+
+def test_empty_file_is_skipped_not_indexed(corpus_copy: tuple[Path, Settings]) -> None:
+    corpus, settings = corpus_copy
+    (corpus / "blank.txt").write_text("  \n")
+    report = build_index(corpus, settings, progress=False)
+    assert report.skipped == {"blank.txt": "no text"}
+    assert "blank.txt" not in report.added and len(report.added) == 5
+    assert not [c for c in _chunks(settings).values() if c["source_file"] == "blank.txt"]
