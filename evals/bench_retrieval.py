@@ -13,6 +13,7 @@ Metrics are file-level (a file counted once, at its best rank) over answerable q
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import platform
@@ -146,6 +147,61 @@ def project_ranker(pipeline: Pipeline) -> Ranker:
     return lambda q: file_ranking([c.source_file for c in pipeline.retrieve(q, top_k=DEPTH)])
 
 
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "no sentence rerank": {"rerank_depth": 0},
+    "plus sentence-dense side": {"sentence_weight": 1.0, "sentence_candidates": 60},
+    "no chunk dense side": {"dense_weight": 0.0},
+    "no BM25 side": {"bm25_weight": 0.0},
+    "equal weights (1/1/1)": {"dense_weight": 1.0},
+    "rerank by support only": {"fusion_share": 0.0},
+    "rerank depth 10": {"rerank_depth": 10},
+    "rerank depth 40": {"rerank_depth": 40},
+}
+
+
+def ablations(pipeline: Pipeline, questions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The project retriever with one lever changed at a time, on the same index."""
+    default = pipeline.retriever.fusion
+    results = {}
+    for name, change in ABLATIONS.items():
+        pipeline.retriever.fusion = dataclasses.replace(default, **change)
+        results[f"project, {name}"] = run_system(name, project_ranker(pipeline), questions)
+    pipeline.retriever.fusion = default
+    return results
+
+
+def abstention(pipeline: Pipeline, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Refusal trade-off of extractive mode: best support vs the refusal threshold."""
+    top_k = pipeline.settings.top_k
+    supports, impossible = [], []
+    for q in tqdm(questions, desc="abstention", unit="q", leave=False):
+        vector = pipeline.retriever.embed_query(q["question"])
+        contexts = pipeline.retriever.retrieve(q["question"], top_k, None, vector)
+        supports.append(pipeline.scorer.best_support(q["question"], vector, contexts))
+        impossible.append(bool(q.get("is_impossible")))
+
+    def rates(threshold: float) -> dict[str, float]:
+        refused = [s < threshold for s in supports]
+        imp = [r for r, i in zip(refused, impossible, strict=True) if i]
+        ans = [r for r, i in zip(refused, impossible, strict=True) if not i]
+        return {
+            "threshold": round(threshold, 3),
+            "refusal_rate_impossible": sum(imp) / max(1, len(imp)),
+            "false_refusal_rate": sum(ans) / max(1, len(ans)),
+        }
+
+    curve = [rates(t / 100) for t in range(30, 81)]
+    within = [p for p in curve if p["false_refusal_rate"] <= 0.10]
+    best = max(within, key=lambda p: p["refusal_rate_impossible"]) if within else curve[0]
+    return {
+        "n_impossible": sum(impossible),
+        "n_answerable": len(impossible) - sum(impossible),
+        "configured": rates(pipeline.scorer.config.min_support),
+        "best_at_most_10pct_false_refusals": best,
+        "curve": curve,
+    }
+
+
 def table(results: dict[str, dict[str, Any]], project: str) -> str:
     """A fixed-width table of every system, plus the project's ratio to the best baseline."""
     cols = ["hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "p50_ms", "p95_ms"]
@@ -167,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--ablations", action="store_true", help="also run one-lever variants")
     args = parser.parse_args(argv)
     articles = args.bench / "articles"
-    questions = [q for q in load_questions(args.bench, args.limit) if q.get("gold_source")]
+    everything = load_questions(args.bench, args.limit)
+    questions = [q for q in everything if q.get("gold_source")]
 
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         work = Path(tmp)
@@ -180,12 +238,26 @@ def main(argv: list[str] | None = None) -> int:
         project = "project hybrid (default)"
         systems = {**baselines(articles, embedder, work), project: project_ranker(pipeline)}
         results = {name: run_system(name, ranker, questions) for name, ranker in systems.items()}
+        variants = ablations(pipeline, questions) if args.ablations else {}
+        refusals = abstention(pipeline, everything)
 
     print(
         f"{len(questions)} answerable questions, {report.chunks_total} project chunks, "
         f"indexed in {report.seconds:.1f} s ({report.chunks_total / report.seconds:.1f} chunks/s)"
     )
     print(table(results, project))
+    if variants:
+        print("\nAblations (one lever changed from the default):")
+        print(table({project: results[project], **variants}, project).rsplit("\n", 1)[0])
+    conf, best = refusals["configured"], refusals["best_at_most_10pct_false_refusals"]
+    print(
+        f"\nAbstention ({refusals['n_impossible']} impossible, {refusals['n_answerable']} "
+        f"answerable): threshold {conf['threshold']:.2f} refuses "
+        f"{conf['refusal_rate_impossible']:.3f} of impossible questions, falsely refuses "
+        f"{conf['false_refusal_rate']:.3f}; best at <=0.10 false refusals: threshold "
+        f"{best['threshold']:.2f} -> {best['refusal_rate_impossible']:.3f} / "
+        f"{best['false_refusal_rate']:.3f}"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "retrieval.json"
     payload = {
@@ -203,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
         "systems": results,
+        "ablations": variants,
+        "abstention": refusals,
     }
     out.write_text(json.dumps(payload, indent=2))
     print(f"wrote {out}")

@@ -11,10 +11,11 @@ from llama_index.core.schema import MetadataMode, TextNode
 
 from rag.corpus import Article
 from rag.filters import date_key
+from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 # Metadata carried by every chunk; only the title is embedded alongside the text.
 _NOT_EMBEDDED = [
@@ -104,3 +105,21 @@ def _node(
     )
     node.set_content(text)  # keep the text exactly as in the file
     return node
+
+
+SentenceRecord = tuple[str, str, dict[str, str | int | float]]
+
+
+def sentence_records(node: TextNode) -> list[SentenceRecord]:
+    """(id, text, metadata) of each sentence of a chunk, offsets into the file."""
+    meta = node.metadata
+    keep: dict[str, str | int | float] = {
+        k: meta[k] for k in ("source_file", "file_hash", "date_int") if k in meta
+    }
+    records = []
+    for i, (start, end) in enumerate(sentence_spans(node.text)):
+        offset = int(meta["start"])
+        meta_out: dict[str, str | int | float] = {**keep, "chunk_id": node.node_id}
+        meta_out.update(start=offset + start, end=offset + end)
+        records.append((f"{node.node_id}:{i}", node.text[start:end], meta_out))
+    return records

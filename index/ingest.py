@@ -14,14 +14,22 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Where
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
-from index.chunking import CHUNKER_VERSION, chunk_article, file_hash, make_splitter
+from index.chunking import (
+    CHUNKER_VERSION,
+    chunk_article,
+    file_hash,
+    make_splitter,
+    sentence_records,
+)
 from rag.config import Settings
 from rag.corpus import list_article_files, parse_article, read_text, source_name
 from rag.embeddings import Embedder
@@ -32,6 +40,7 @@ from rag.store import open_client, open_collection
 log = logging.getLogger(__name__)
 
 _EMBED_BATCH = 256  # chunks embedded and written together
+_CHROMA_BATCH = 4096  # records per Chroma add call
 
 
 @dataclass
@@ -82,9 +91,9 @@ def build_index(
     files = _check_folder(root)
     started = time.perf_counter()
     embedder = embedder or build_embedder(settings)
-    collection = open_collection(
-        open_client(settings, create=True), settings, embedder, create=True
-    )
+    client = open_client(settings, create=True)
+    collection = open_collection(client, settings, embedder, create=True)
+    sentences = open_collection(client, settings, embedder, create=True, sentences=True)
     store = ChromaVectorStore(chroma_collection=collection)
     report = IndexReport(folder=str(root), collection=collection.name)
     stored = _stored_files(collection)
@@ -99,12 +108,13 @@ def build_index(
     for pending in _changed_files(bar, root, stored, fingerprint, splitter, report, seen):
         batch.append(pending)
         if sum(len(p.nodes) for p in batch) >= _EMBED_BATCH:
-            _write(store, embedder, batch, report)
+            _write(store, sentences, embedder, batch, report)
             batch = []
-    _write(store, embedder, batch, report)
+    _write(store, sentences, embedder, batch, report)
     bar.close()
 
     for name in sorted(set(stored) - seen):
+        sentences.delete(where={"source_file": name})
         collection.delete(where={"source_file": name})
         report.removed.append(name)
     report.chunks_total = collection.count()
@@ -166,25 +176,45 @@ def _changed_files(
 
 
 def _write(
-    store: ChromaVectorStore, embedder: Embedder, batch: list[_Pending], report: IndexReport
+    store: ChromaVectorStore,
+    sentences: Collection,
+    embedder: Embedder,
+    batch: list[_Pending],
+    report: IndexReport,
 ) -> None:
+    """Embed and write a batch: sentences first, then chunks, then drop stale versions.
+
+    A file counts as indexed once all its chunks exist, so writing its sentences before its
+    chunks means a complete file always has its sentences too.
+    """
     nodes: list[BaseNode] = [node for pending in batch for node in pending.nodes]
-    if nodes:
-        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
-        for node, vector in zip(nodes, embedder.embed(texts), strict=True):
-            node.embedding = vector.tolist()
-    collection = store.client
+    records = [r for node in nodes for r in sentence_records(node)]  # type: ignore[arg-type]
+    texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+    vectors = embedder.embed(texts + [text for _, text, _ in records]) if nodes else None
+    for node, vector in zip(
+        nodes, vectors[: len(nodes)] if vectors is not None else [], strict=True
+    ):
+        node.embedding = vector.tolist()
     for pending in batch:
-        # Chunks of the same hash left by an interrupted run would collide with the new ids.
-        collection.delete(
-            where={"$and": [{"source_file": pending.name}, {"file_hash": pending.digest}]}
-        )
-    if nodes:
+        # Records of the same hash left by an interrupted run would collide with the new ids.
+        same: Where = {"$and": [{"source_file": pending.name}, {"file_hash": pending.digest}]}
+        sentences.delete(where=same)
+        store.client.delete(where=same)
+    if nodes and vectors is not None:
+        for start in range(0, len(records), _CHROMA_BATCH):
+            part = records[start : start + _CHROMA_BATCH]
+            sentences.add(
+                ids=[r[0] for r in part],
+                documents=[r[1] for r in part],
+                metadatas=[r[2] for r in part],
+                embeddings=vectors[len(nodes) + start : len(nodes) + start + len(part)],
+            )
         store.add(nodes)
     for pending in batch:
-        collection.delete(
-            where={"$and": [{"source_file": pending.name}, {"file_hash": {"$ne": pending.digest}}]}
-        )
+        newer = cast(Where, {"file_hash": {"$ne": pending.digest}})
+        stale: Where = {"$and": [{"source_file": pending.name}, newer]}
+        store.client.delete(where=stale)
+        sentences.delete(where=stale)
         if pending.nodes:  # a file with no text is reported under `skipped` only
             (report.added if pending.is_new else report.updated).append(pending.name)
     report.chunks_written += len(nodes)

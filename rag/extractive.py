@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.config import DEFAULT_MIN_SUPPORT
 from rag.embeddings import Embedder, Matrix
 from rag.text import content_terms, sentence_spans
 from rag.types import Context
@@ -27,7 +28,7 @@ class ExtractiveConfig:
 
     max_sentences: int = 3
     semantic_weight: float = 0.6
-    min_support: float = 0.42  # below this best score, refuse
+    min_support: float = DEFAULT_MIN_SUPPORT  # below this best support, refuse
     relative_floor: float = 0.85  # further sentences must reach this share of the best score
     redundancy: float = 0.8  # cosine at which a sentence repeats one already chosen
 
@@ -56,6 +57,18 @@ class SentenceScorer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self.primed_chunks: set[str] = set()
+
+    def prime(self, texts: list[str], vectors: Matrix, chunk_ids: list[str]) -> None:
+        """Take sentence vectors computed at index time, so queries need not embed them."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._cache[text] = vector
+            if len(self.primed_chunks) > self._cache_size:
+                self.primed_chunks.clear()
+            self.primed_chunks.update(chunk_ids)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def candidates(
         self, question: str, q_vec: np.ndarray, contexts: list[Context]
@@ -76,11 +89,16 @@ class SentenceScorer:
             scored.append(Evidence(ctx, ctx.start + s, ctx.start + e, round(score, 4)))
         return sorted(scored, key=lambda ev: -ev.score)
 
+    def best_support(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> float:
+        """The support of the best sentence of `contexts`: what the refusal decision compares."""
+        ranked = self.candidates(question, q_vec, contexts)
+        return ranked[0].score if ranked else 0.0
+
     def select(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> list[Evidence]:
         """The few best, non-redundant sentences; empty when nothing supports an answer."""
         ranked = self.candidates(question, q_vec, contexts)
         if not ranked or ranked[0].score < self.config.min_support:
-            return []
+            return []  # nothing in the retrieved text supports an answer: refuse
         floor = ranked[0].score * self.config.relative_floor
         chosen: list[Evidence] = []
         chosen_vecs: list[np.ndarray] = []

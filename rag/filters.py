@@ -63,6 +63,19 @@ class Filters(BaseModel):
         """Whether the filter lets everything through."""
         return not self.sources and self.since is None and self.until is None
 
+    def to_chroma_where(self) -> dict[str, Any] | None:
+        """The same filter as a Chroma `where` clause."""
+        parts: list[dict[str, Any]] = []
+        if self.sources:
+            parts.append({"source_file": {"$in": list(self.sources)}})
+        if self.since or self.until:
+            parts.append({"date_int": {"$gte": date_key(self.since) if self.since else 1}})
+        if self.until:
+            parts.append({"date_int": {"$lte": date_key(self.until)}})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
     def to_metadata_filters(self) -> MetadataFilters | None:
         """The llama-index form, understood by Chroma's store and by the BM25 retriever."""
         parts: list[MetadataFilter] = []

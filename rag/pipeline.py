@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from chromadb.api.models.Collection import Collection
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.cite import MarkerRewriter, citations_for, quote_citation
@@ -53,6 +54,7 @@ class Pipeline:
         *,
         embedder: Embedder,
         store: ChromaVectorStore,
+        sentences: Collection | None = None,
         llm_client: Any = None,
         fusion: FusionConfig | None = None,
         extractive: ExtractiveConfig | None = None,
@@ -62,8 +64,9 @@ class Pipeline:
         self.mode = settings.resolved_mode
         self.embedder = embedder
         self.store = store
-        self.retriever = HybridRetriever(store, embedder, fusion)
-        self.scorer = SentenceScorer(embedder, extractive or ExtractiveConfig())
+        extractive = extractive or ExtractiveConfig(min_support=settings.min_support)
+        self.scorer = SentenceScorer(embedder, extractive)
+        self.retriever = HybridRetriever(store, embedder, self.scorer, sentences, fusion)
         self._llm_client = llm_client
 
     @classmethod
@@ -73,13 +76,14 @@ class Pipeline:
         needs_client = settings.resolved_mode == "openai" or settings.embedding_backend == "openai"
         client = make_client(settings) if needs_client else None
         embedder = build_embedder(settings, client)
-        collection = open_collection(
-            open_client(settings, create=False), settings, embedder, create=False
-        )
+        chroma = open_client(settings, create=False)
+        collection = open_collection(chroma, settings, embedder, create=False)
+        sentences = open_collection(chroma, settings, embedder, create=False, sentences=True)
         return cls(
             settings,
             embedder=embedder,
             store=ChromaVectorStore(chroma_collection=collection),
+            sentences=sentences,
             llm_client=client,
         )
 

@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (llama-index) candidates, fused by weighted RRF.
+"""Hybrid retrieval: three candidate lists, fused by weighted RRF, then reranked by sentence.
+
+1. dense chunks (Chroma), 2. BM25 chunks (llama-index), 3. dense sentences (Chroma, the
+index stores a vector per sentence), each sentence voting for its chunk. The fused top
+candidates are then reranked by their best sentence's support for the question (the same
+score the extractive answerer uses), blended with the normalised fusion score.
 
 The BM25 index is built from the chunks in the store itself, so it always matches what
 the dense side can return (embedded or server mode alike); `refresh()` rebuilds it after
@@ -9,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from chromadb.api.models.Collection import Collection
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters, VectorStoreQuery
 from llama_index.retrievers.bm25 import BM25Retriever
@@ -21,6 +28,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.embeddings import Embedder
 from rag.errors import StoreError
+from rag.extractive import SentenceScorer
 from rag.filters import Filters
 from rag.types import Context
 
@@ -29,22 +37,33 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """How candidates are gathered and fused."""
+    """How candidates are gathered, fused and reranked."""
 
-    candidates: int = 30  # depth taken from each side before fusion
+    candidates: int = 30  # depth taken from each chunk-level side before fusion
+    sentence_candidates: int = 0  # sentences taken from the sentence side (0: off)
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    dense_weight: float = 0.5
     bm25_weight: float = 1.0
+    sentence_weight: float = 0.0
+    rerank_depth: int = 20  # fused candidates reranked by sentence support (0: no rerank)
+    fusion_share: float = 0.5  # weight of the normalised fusion score in the reranked score
 
 
 class HybridRetriever:
-    """Dense + BM25 retrieval over one Chroma collection, fused with reciprocal rank fusion."""
+    """Dense + BM25 + sentence retrieval over one Chroma store, fused and reranked."""
 
     def __init__(
-        self, store: ChromaVectorStore, embedder: Embedder, fusion: FusionConfig | None = None
+        self,
+        store: ChromaVectorStore,
+        embedder: Embedder,
+        scorer: SentenceScorer,
+        sentences: Collection | None = None,
+        fusion: FusionConfig | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
+        self._scorer = scorer
+        self._sentences = sentences
         self.fusion = fusion or FusionConfig()
         self._bm25: BM25Retriever | None = None
         self._bm25_count = -1
@@ -68,16 +87,24 @@ class HybridRetriever:
         query_vector: np.ndarray | None = None,
     ) -> list[Context]:
         """The `top_k` best chunks for `question`, best first."""
-        metadata_filters = filters.to_metadata_filters() if filters else None
         vector = self.embed_query(question) if query_vector is None else query_vector
         depth = max(self.fusion.candidates, top_k)
-        dense = self._dense(vector, depth, metadata_filters)
-        lexical = self._lexical(question, depth, metadata_filters)
-        return self._fuse(dense, lexical)[:top_k]
+        metadata_filters = filters.to_metadata_filters() if filters else None
+        where = filters.to_chroma_where() if filters else None
+        ranked: list[tuple[Sequence[BaseNode | str], float]] = [
+            (self._dense(vector, depth, metadata_filters), self.fusion.dense_weight),
+            (self._lexical(question, depth, metadata_filters), self.fusion.bm25_weight),
+            (self._sentence_votes(vector, where), self.fusion.sentence_weight),
+        ]
+        fused = self._fuse(ranked)
+        if self.fusion.rerank_depth:
+            head = self._rerank(question, vector, fused[: self.fusion.rerank_depth])
+            fused = head + fused[self.fusion.rerank_depth :]
+        return fused[:top_k]
 
     def _dense(
         self, vector: np.ndarray, depth: int, filters: MetadataFilters | None
-    ) -> list[NodeWithScore]:
+    ) -> list[BaseNode]:
         query = VectorStoreQuery(
             query_embedding=vector.tolist(), similarity_top_k=depth, filters=filters
         )
@@ -85,15 +112,11 @@ class HybridRetriever:
             result = self._store.query(query)
         except Exception as exc:
             raise StoreError(f"Dense retrieval failed: {str(exc).splitlines()[0]}") from None
-        # llama-index reports exp(-cosine distance); turn it back into a cosine similarity.
-        sims = [1.0 + math.log(s) if s > 0 else -1.0 for s in result.similarities or []]
-        return [
-            NodeWithScore(node=n, score=s) for n, s in zip(result.nodes or [], sims, strict=True)
-        ]
+        return list(result.nodes or [])
 
     def _lexical(
         self, question: str, depth: int, filters: MetadataFilters | None
-    ) -> list[NodeWithScore]:
+    ) -> list[BaseNode]:
         base = self._current_bm25()
         if base is None:
             return []
@@ -109,8 +132,24 @@ class HybridRetriever:
             except ValueError:  # every chunk filtered out
                 return []
         retriever.similarity_top_k = min(depth, self._bm25_count)
-        hits = retriever.retrieve(QueryBundle(question))
-        return [hit for hit in hits if (hit.score or 0.0) > 0.0]
+        hits: list[NodeWithScore] = retriever.retrieve(QueryBundle(question))
+        return [hit.node for hit in hits if (hit.score or 0.0) > 0.0]
+
+    def _sentence_votes(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
+        """Chunk ids in the order of their best-matching sentence."""
+        if self._sentences is None or self.fusion.sentence_candidates == 0:
+            return []
+        try:
+            result = self._sentences.query(
+                query_embeddings=[vector.tolist()],
+                n_results=self.fusion.sentence_candidates,
+                where=where,
+                include=["metadatas"],
+            )
+        except Exception as exc:
+            raise StoreError(f"Sentence retrieval failed: {str(exc).splitlines()[0]}") from None
+        metadatas = (result.get("metadatas") or [[]])[0]
+        return list(dict.fromkeys(str(m["chunk_id"]) for m in metadatas))
 
     def _current_bm25(self) -> BM25Retriever | None:
         count = self._store.client.count()
@@ -128,23 +167,49 @@ class HybridRetriever:
         retriever.bm25.corpus = retriever.corpus
         return retriever, len(nodes)
 
-    def _fuse(self, dense: list[NodeWithScore], lexical: list[NodeWithScore]) -> list[Context]:
+    def _fuse(self, ranked: list[tuple[Sequence[BaseNode | str], float]]) -> list[Context]:
         fused: dict[str, float] = {}
         nodes: dict[str, BaseNode] = {}
-        dense_scores: dict[str, float] = {}
-        weighted = ((dense, self.fusion.dense_weight), (lexical, self.fusion.bm25_weight))
-        for hits, weight in weighted:
+        for hits, weight in ranked:
             for rank, hit in enumerate(hits):
-                node_id = hit.node.node_id
-                nodes.setdefault(node_id, hit.node)
+                node_id = hit if isinstance(hit, str) else hit.node_id
+                if not isinstance(hit, str):
+                    nodes.setdefault(node_id, hit)
                 fused[node_id] = fused.get(node_id, 0.0) + weight / (self.fusion.rrf_k + rank + 1)
-        for hit in dense:
-            dense_scores[hit.node.node_id] = float(hit.score or 0.0)
-        ranked = sorted(fused, key=lambda node_id: -fused[node_id])
-        return [_to_context(nodes[i], fused[i], dense_scores.get(i)) for i in ranked]
+        best = sum(weight for _, weight in ranked) / (self.fusion.rrf_k + 1)
+        ordered = sorted(fused, key=lambda node_id: -fused[node_id])
+        missing = [i for i in ordered if i not in nodes]
+        if missing:
+            nodes.update((n.node_id, n) for n in self._store.get_nodes(missing))
+        return [_to_context(nodes[i], fused[i] / best) for i in ordered if i in nodes]
+
+    def _rerank(self, question: str, vector: np.ndarray, head: list[Context]) -> list[Context]:
+        if not head:
+            return head
+        self._prime_sentences([c.chunk_id for c in head])
+        support: dict[str, float] = {}
+        for ev in self._scorer.candidates(question, vector, head):
+            support.setdefault(ev.context.chunk_id, ev.score)
+        share = self.fusion.fusion_share
+        rescored = [c.model_copy(update={"support": support.get(c.chunk_id, 0.0)}) for c in head]
+        return sorted(rescored, key=lambda c: -((c.support or 0.0) + share * c.score))
+
+    def _prime_sentences(self, chunk_ids: list[str]) -> None:
+        """Hand the stored vectors of these chunks' sentences to the scorer's cache."""
+        if self._sentences is None:
+            return
+        wanted = [i for i in chunk_ids if i not in self._scorer.primed_chunks]
+        if not wanted:
+            return
+        where: dict[str, Any] = {"chunk_id": {"$in": wanted}}
+        got = self._sentences.get(where=where, include=["documents", "embeddings"])
+        texts = got.get("documents") or []
+        vectors = got.get("embeddings")
+        if texts and vectors is not None:
+            self._scorer.prime(texts, np.asarray(vectors, dtype=np.float32), wanted)
 
 
-def _to_context(node: BaseNode, score: float, dense_score: float | None) -> Context:
+def _to_context(node: BaseNode, score: float) -> Context:
     meta = node.metadata
     date = meta.get("date")
     return Context(
@@ -157,5 +222,4 @@ def _to_context(node: BaseNode, score: float, dense_score: float | None) -> Cont
         end=int(meta["end"]),
         position=int(meta.get("position", 0)),
         score=round(score, 6),
-        dense_score=None if dense_score is None else round(dense_score, 6),
     )

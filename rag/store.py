@@ -52,6 +52,11 @@ def collection_name(settings: Settings, model_id: str) -> str:
     return f"{settings.collection}--{slug}"[:63].rstrip("-_.")
 
 
+def sentences_name(chunks_name: str) -> str:
+    """The collection holding the sentence vectors of a chunk collection."""
+    return f"{chunks_name[:60]}-s"
+
+
 def describe_location(settings: Settings) -> str:
     """Where the store lives, for messages."""
     if settings.uses_server:
@@ -85,10 +90,19 @@ def open_client(settings: Settings, *, create: bool) -> ClientAPI:
 
 
 def open_collection(
-    client: ClientAPI, settings: Settings, embedder: Embedder, *, create: bool
+    client: ClientAPI,
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    create: bool,
+    sentences: bool = False,
 ) -> Collection:
-    """Open (or with `create`, make) the collection of the settings' embedding model."""
+    """Open (or with `create`, make) the chunk collection of the settings' embedding model.
+
+    With `sentences`, the companion collection of per-sentence vectors instead.
+    """
     name = collection_name(settings, embedder.model_id)
+    name = sentences_name(name) if sentences else name
     ef: Any = ChromaEmbedding(embedder)  # chromadb types the parameter by its own classes
     try:
         if create:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+import threading
+from functools import cache, lru_cache
 from pathlib import Path
 
 import Stemmer
@@ -34,12 +35,19 @@ def _punkt() -> PunktTokenizer:
     return PunktTokenizer("english")
 
 
-@cache
+_local = threading.local()
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    # PyStemmer objects are not thread-safe: one per thread.
+    stemmer: Stemmer.Stemmer | None = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=65_536)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Character spans of the sentences of `text`, line breaks ending a sentence too."""
     spans: list[tuple[int, int]] = []
     line_start = 0
@@ -54,7 +62,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((line_start + start + lead, line_start + end - trail))
         if match:
             line_start = match.end()
-    return spans
+    return tuple(spans)
 
 
 def words(text: str) -> list[str]:
@@ -62,7 +70,8 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
-def content_terms(text: str) -> set[str]:
+@lru_cache(maxsize=262_144)
+def content_terms(text: str) -> frozenset[str]:
     """Stemmed words that carry meaning: stopwords left out, numbers kept."""
     kept = [w for w in words(text) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return set(_stemmer().stemWords(kept))
+    return frozenset(_stemmer().stemWords(kept))

@@ -22,7 +22,7 @@ class Context(BaseModel):
     end: int
     position: int
     score: float
-    dense_score: float | None = None
+    support: float | None = None  # best sentence's support for the question, once reranked
 
 
 class Citation(BaseModel):
