@@ -117,21 +117,19 @@ class HybridRetriever:
     def _lexical(
         self, question: str, depth: int, filters: MetadataFilters | None
     ) -> list[BaseNode]:
-        base = self._current_bm25()
+        base, count = self._current_bm25()
         if base is None:
             return []
-        retriever = base
-        if filters is not None:
-            try:
-                retriever = BM25Retriever(
-                    existing_bm25=base.bm25,
-                    filters=filters,
-                    similarity_top_k=depth,
-                    stemmer=base.stemmer,
-                )
-            except ValueError:  # every chunk filtered out
-                return []
-        retriever.similarity_top_k = min(depth, self._bm25_count)
+        try:
+            # A retriever per query over the shared index: depth and filters stay per call.
+            retriever = BM25Retriever(
+                existing_bm25=base.bm25,
+                filters=filters,
+                similarity_top_k=min(depth, count),
+                stemmer=base.stemmer,
+            )
+        except ValueError:  # every chunk filtered out
+            return []
         hits: list[NodeWithScore] = retriever.retrieve(QueryBundle(question))
         return [hit.node for hit in hits if (hit.score or 0.0) > 0.0]
 
@@ -151,12 +149,12 @@ class HybridRetriever:
         metadatas = (result.get("metadatas") or [[]])[0]
         return list(dict.fromkeys(str(m["chunk_id"]) for m in metadatas))
 
-    def _current_bm25(self) -> BM25Retriever | None:
+    def _current_bm25(self) -> tuple[BM25Retriever | None, int]:
         count = self._store.client.count()
         with self._lock:
             if self._bm25 is None or count != self._bm25_count:
                 self._bm25, self._bm25_count = self._build_bm25()
-            return self._bm25
+            return self._bm25, self._bm25_count
 
     def _build_bm25(self) -> tuple[BM25Retriever | None, int]:
         nodes: list[BaseNode] = self._store.get_nodes(None)
