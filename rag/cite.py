@@ -1,4 +1,4 @@
-"""Citation markers: renumbering a model's `[i]` source markers, and locating quotes.
+"""Citation markers: renumbering a model's `[i]` source markers; citations of quotes.
 
 Sources are numbered 1..k in the prompt; the answer's citations are numbered in order
 of first appearance. `MarkerRewriter` does that on a stream, so streamed text and the
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from rag.text import content_terms, sentence_spans
 from rag.types import Citation, Context
 
 _MARKER = re.compile(r"(\s*)\[(\s*\d{1,6}\s*(?:[,;]\s*\d{1,6}\s*)*)\]")
@@ -59,29 +58,6 @@ class MarkerRewriter:
         return match.group(1) + "".join(numbers) if numbers else ""
 
 
-def best_quote(claim: str, context: Context) -> tuple[int, int, float]:
-    """The sentence of `context` sharing most content with `claim`: file offsets and overlap."""
-    wanted = content_terms(CITED.sub("", claim))
-    best = (context.start, context.end, 0.0)
-    for start, end in sentence_spans(context.text):
-        terms = content_terms(context.text[start:end])
-        overlap = len(wanted & terms) / max(1, len(wanted))
-        if overlap > best[2]:
-            best = (context.start + start, context.start + end, overlap)
-    return best
-
-
-def citations_for(text: str, order: list[int], contexts: list[Context]) -> list[Citation]:
-    """Citations for an answer whose markers were renumbered into `order`."""
-    claims = _claims_by_marker(text)
-    citations = []
-    for n, source in enumerate(order, start=1):
-        context = contexts[source - 1]
-        start, end, overlap = best_quote(" ".join(claims.get(n, [])), context)
-        citations.append(quote_citation(n, context, start, end, overlap))
-    return citations
-
-
 def quote_citation(n: int, context: Context, start: int, end: int, score: float) -> Citation:
     """A citation quoting the file span [start:end] of a retrieved chunk."""
     local_start, local_end = start - context.start, end - context.start
@@ -96,16 +72,3 @@ def quote_citation(n: int, context: Context, start: int, end: int, score: float)
         date=context.date,
         title=context.title,
     )
-
-
-def _claims_by_marker(text: str) -> dict[int, list[str]]:
-    claims: dict[int, list[str]] = {}
-    previous = ""
-    for start, end in sentence_spans(text):
-        sentence = text[start:end]
-        # Markers set after the full stop form a "sentence" of their own: they cite the last one.
-        claim = sentence if CITED.sub("", sentence).strip() else previous
-        for marker in CITED.findall(sentence):
-            claims.setdefault(int(marker), []).append(claim)
-        previous = sentence
-    return claims

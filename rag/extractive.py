@@ -74,20 +74,28 @@ class SentenceScorer:
         self, question: str, q_vec: np.ndarray, contexts: list[Context]
     ) -> list[Evidence]:
         """Every sentence of `contexts`, scored, best first."""
-        spans = [(c, s, e) for c in contexts for s, e in sentence_spans(c.text)]
-        if not spans:
+        pool = self.sentences(contexts)
+        if not pool:
             return []
-        texts = [c.text[s:e] for c, s, e in spans]
-        vectors = self._vectors(texts)
-        semantic = vectors @ q_vec
+        texts = [ev.text for ev in pool]
+        semantic = self.vectors(texts) @ q_vec
         wanted = content_terms(question)
         weight = self.config.semantic_weight
         scored = []
-        for (ctx, s, e), text, sem in zip(spans, texts, semantic, strict=True):
+        for ev, text, sem in zip(pool, texts, semantic, strict=True):
             lexical = len(wanted & content_terms(text)) / len(wanted) if wanted else 0.0
             score = weight * float(sem) + (1 - weight) * lexical
-            scored.append(Evidence(ctx, ctx.start + s, ctx.start + e, round(score, 4)))
+            scored.append(Evidence(ev.context, ev.start, ev.end, round(score, 4)))
         return sorted(scored, key=lambda ev: -ev.score)
+
+    @staticmethod
+    def sentences(contexts: list[Context]) -> list[Evidence]:
+        """Every sentence of `contexts` (file offsets), unscored."""
+        return [
+            Evidence(c, c.start + s, c.start + e, 0.0)
+            for c in contexts
+            for s, e in sentence_spans(c.text)
+        ]
 
     def best_support(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> float:
         """The support of the best sentence of `contexts`: what the refusal decision compares."""
@@ -105,14 +113,15 @@ class SentenceScorer:
         for ev in ranked:
             if len(chosen) == self.config.max_sentences or ev.score < floor:
                 break
-            vec = self._vectors([ev.text])[0]
+            vec = self.vectors([ev.text])[0]
             if any(float(vec @ other) >= self.config.redundancy for other in chosen_vecs):
                 continue
             chosen.append(ev)
             chosen_vecs.append(vec)
         return chosen
 
-    def _vectors(self, texts: list[str]) -> Matrix:
+    def vectors(self, texts: list[str]) -> Matrix:
+        """Unit vectors of `texts`, from the cache (index-time vectors) or embedded now."""
         with self._lock:
             found = {t: self._cache[t] for t in texts if t in self._cache}
         missing = [t for t in dict.fromkeys(texts) if t not in found]

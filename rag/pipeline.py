@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from rag.cite import MarkerRewriter, citations_for, quote_citation
+from rag.cite import MarkerRewriter
 from rag.config import Settings
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.errors import BadInputError
@@ -25,8 +26,10 @@ from rag.retrieve import FusionConfig, HybridRetriever
 from rag.store import open_client, open_collection
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
 from rag.types import Answer, Context, Usage
+from rag.verify import Verified, Verifier
 
 MAX_QUESTION_TOKENS = 1000
+_PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
 
 Stream = Iterator["str | Answer"]
 
@@ -67,6 +70,7 @@ class Pipeline:
         extractive = extractive or ExtractiveConfig(min_support=settings.min_support)
         self.scorer = SentenceScorer(embedder, extractive)
         self.retriever = HybridRetriever(store, embedder, self.scorer, sentences, fusion)
+        self.verifier = Verifier(self.scorer)
         self._llm_client = llm_client
 
     @classmethod
@@ -164,18 +168,17 @@ class Pipeline:
         started = time.perf_counter()
         evidence = self.scorer.select(search, vector, contexts)
         answer.contexts = contexts
-        pieces = [with_marker(ev.text, n) for n, ev in enumerate(evidence, start=1)]
-        answer.citations = [
-            quote_citation(n, ev.context, ev.start, ev.end, ev.score)
-            for n, ev in enumerate(evidence, start=1)
-        ]
-        if not pieces:
-            answer.refused, pieces = True, [REFUSAL]
-        for i, piece in enumerate(pieces):
-            text = piece if i == 0 else " " + piece
-            answer.text += text
-            yield text
+        draft = " ".join(with_marker(ev.text, contexts.index(ev.context) + 1) for ev in evidence)
+        self._apply(answer, self.verifier.verify(draft, contexts))
+        if not answer.citations:
+            answer.refused, answer.text, answer.unsupported = True, REFUSAL, []
         answer.timings["answer"] = time.perf_counter() - started
+        yield from _PIECE.findall(answer.text)
+
+    @staticmethod
+    def _apply(answer: Answer, verified: Verified) -> None:
+        answer.text, answer.citations = verified.text, verified.citations
+        answer.unsupported, answer.verification = verified.unsupported, verified.report
 
     def _generate(
         self,
@@ -202,17 +205,20 @@ class Pipeline:
         if tail:
             answer.text += tail
             yield tail
-        answer.text = answer.text.strip()
         answer.usage = completion.usage or Usage(
             prompt_tokens=sum(count_tokens(str(m.get("content", ""))) for m in messages),
             completion_tokens=count_tokens("".join(completion.pieces)),
         )
         if answer.usage.total_tokens == 0:
             answer.usage.total_tokens = answer.usage.prompt_tokens + answer.usage.completion_tokens
-        if _is_refusal(answer.text) or not answer.text:
+        draft = "".join(completion.pieces).strip()
+        if _is_refusal(draft) or not draft:
             answer.refused, answer.text, answer.citations = True, REFUSAL, []
         else:
-            answer.citations = citations_for(answer.text, rewriter.order, fitted)
+            # The streamed text was the model's draft; the Answer carries the verified one.
+            started_verify = time.perf_counter()
+            self._apply(answer, self.verifier.verify(draft, fitted))
+            answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
 
 

@@ -49,6 +49,20 @@ class Usage(BaseModel):
     total_tokens: int = 0
 
 
+class Verification(BaseModel):
+    """What citation verification found in the draft answer."""
+
+    checked: int = 0  # citations the draft carried (valid source numbers)
+    supported: int = 0  # of those, how many supported their sentence
+    reattributed: int = 0  # sentences whose citation was moved to a supporting source
+    dropped: int = 0  # citations removed as unsupported
+
+    @property
+    def draft_precision(self) -> float:
+        """Share of the draft's citations that supported their sentence."""
+        return self.supported / self.checked if self.checked else 1.0
+
+
 class Answer(BaseModel):
     """An answer whose `text` carries `[n]` markers, each resolving to one of `citations`."""
 
@@ -58,6 +72,8 @@ class Answer(BaseModel):
     contexts: list[Context] = Field(default_factory=list)
     mode: Literal["extractive", "openai"]
     refused: bool = False
+    unsupported: list[str] = Field(default_factory=list)  # sentences no source supports
+    verification: Verification | None = None
     rewritten_question: str | None = None
     model: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from pydantic import SecretStr
 
@@ -25,21 +23,37 @@ def openai_pipeline(settings: Settings, server: FakeOpenAI, **extra: object) -> 
     return Pipeline.from_settings(settings.model_copy(update={**update, **extra}))
 
 
+def _source(pipeline: Pipeline, file_prefix: str, containing: str) -> int:
+    """The prompt number of the retrieved chunk of a file that contains some text."""
+    for n, ctx in enumerate(pipeline.retrieve(QUESTION), start=1):
+        if ctx.source_file.startswith(file_prefix) and containing in ctx.text:
+            return n
+    raise AssertionError(f"no retrieved chunk of {file_prefix} contains {containing!r}")
+
+
+HANDED = "Trump delivered the letter by hand to Putin during their summit talks in Alaska"
+READ = "Putin read the letter in front of the American and Russian delegations"
+
+
 def test_markers_are_renumbered_and_quoted(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
-    fake_openai.script(
-        "Trump handed the letter to Putin in Alaska [2]. Putin read it aloud [1][2]."
-    )
-    result = openai_pipeline(sample_settings, fake_openai).answer(QUESTION)
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    alaska = _source(pipeline, "000", "by hand")
+    read = _source(pipeline, "003", "read the letter")
+    wrong = _source(pipeline, "004", "war-torn region")
+    fake_openai.script(f"{READ} [{read}]. {HANDED} [{alaska}][{wrong}].")
+    result = pipeline.answer(QUESTION)
     assert result.mode == "openai" and result.model == "local-model-7b"
-    assert (
-        result.text == "Trump handed the letter to Putin in Alaska [1]. Putin read it aloud [2][1]."
-    )
-    assert result.citations[0].chunk_id == result.contexts[1].chunk_id
-    assert result.citations[1].chunk_id == result.contexts[0].chunk_id
+    assert result.text == f"{READ} [1]. {HANDED} [2]."
+    assert [c.source_file[:3] for c in result.citations] == ["003", "000"]
+    assert "delivered the letter by hand" in result.citations[1].quote
     for c in result.citations:
         assert file_text(sample_settings, c.source_file)[c.start : c.end] == c.quote
+        assert c.score >= 0.55
+    assert result.verification is not None
+    assert (result.verification.checked, result.verification.supported) == (3, 2)
+    assert result.verification.dropped == 1 and result.unsupported == []
     assert result.usage is not None and result.usage.total_tokens > 0
     body = fake_openai.requests[0]["body"]
     assert body["model"] == "local-model-7b" and body.get("stream") in (None, False)
@@ -48,12 +62,34 @@ def test_markers_are_renumbered_and_quoted(
 
 
 def test_unknown_markers_are_dropped(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
-    fake_openai.script("The letter was delivered in Alaska [9]. It was read aloud [1][0][3, 77].")
-    result = openai_pipeline(sample_settings, fake_openai).answer(QUESTION)
-    assert result.text == "The letter was delivered in Alaska. It was read aloud [1][2]."
-    assert len(result.citations) == 2
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", result.text)}
-    assert markers == {c.n for c in result.citations}
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    alaska = _source(pipeline, "000", "by hand")
+    fake_openai.script(f"{HANDED} [9][0][{alaska}, 77].")
+    result = pipeline.answer(QUESTION)
+    assert result.text == f"{HANDED} [1]."
+    assert len(result.citations) == 1 and result.citations[0].source_file.startswith("000")
+
+
+def test_wrong_citation_is_reattributed(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    wrong = _source(pipeline, "004", "war-torn region")
+    fake_openai.script(f"{HANDED} [{wrong}].")
+    result = pipeline.answer(QUESTION)
+    assert result.text == f"{HANDED} [1]."
+    assert result.citations[0].source_file != "004_8aaae1f506dad48b.txt"
+    assert "by hand" in result.citations[0].quote or "hand-delivered" in result.citations[0].quote
+    assert result.verification is not None and result.verification.reattributed == 1
+
+
+def test_unsupported_sentence_is_marked(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    alaska = _source(pipeline, "000", "by hand")
+    invented = "The letter was written in green ink on 42 pages of parchment"
+    fake_openai.script(f"{HANDED} [{alaska}]. {invented} [{alaska}].")
+    result = pipeline.answer(QUESTION)
+    assert result.unsupported == [invented + "."]
+    assert result.text == f"{HANDED} [1]. {invented}."
+    assert len(result.citations) == 1
 
 
 def test_refusal_is_respected(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
@@ -66,16 +102,17 @@ def test_refusal_is_respected(sample_settings: Settings, fake_openai: FakeOpenAI
 def test_streaming_gives_the_same_answer(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
-    text = "Trump gave Putin the letter at the Alaska summit [3]. Putin read it [1]."
-    fake_openai.script(Reply(text, pieces=23), text)
     pipeline = openai_pipeline(sample_settings, fake_openai)
+    alaska, wrong = _source(pipeline, "000", "by hand"), _source(pipeline, "004", "war-torn")
+    text = f"{READ} [{wrong}]. {HANDED} [{alaska}]."
+    fake_openai.script(Reply(text, pieces=23), text)
     items = list(pipeline.stream_answer(QUESTION))
     final = items[-1]
     assert isinstance(final, Answer)
-    assert len(items) > 3 and "".join(i for i in items[:-1] if isinstance(i, str)) == final.text
-    assert fake_openai.requests[0]["body"]["stream"] is True
+    assert len(items) > 3 and fake_openai.requests[0]["body"]["stream"] is True
     plain = pipeline.answer(QUESTION)
     assert plain.text == final.text and plain.citations == final.citations
+    assert plain.unsupported == final.unsupported and final.citations
 
 
 def test_provider_error_is_clear(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
