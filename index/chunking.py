@@ -15,7 +15,7 @@ from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 # Metadata carried by every chunk; only the title is embedded alongside the text.
 _NOT_EMBEDDED = [
@@ -89,9 +89,10 @@ def _node(
         "file_hash": digest,
         "indexed_at": indexed_at,
     }
+    # date_int 0 marks an undated article: date ranges exclude it, `as_of` keeps it.
+    metadata["date_int"] = date_key(article.date) if article.date else 0
     if article.date is not None:
         metadata["date"] = article.date.isoformat()
-        metadata["date_int"] = date_key(article.date)
     node = TextNode(
         id_=f"{article.source_file}#{digest[:12]}#{position}",
         text=text,

@@ -60,6 +60,10 @@ def ask(
     ] = None,
     since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
     until: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="Ignore articles dated after this."),
+    ] = None,
     mode: Annotated[str | None, typer.Option(help="auto, extractive or openai.")] = None,
 ) -> None:
     """Answer a question from the indexed articles, with numbered sources."""
@@ -69,6 +73,7 @@ def ask(
         "sources": source or (),
         "since": since.date() if since else None,
         "until": until.date() if until else None,
+        "as_of": as_of.date() if as_of else None,
     }
     try:
         pipeline = Pipeline.from_settings(_settings(answer_mode=mode))
@@ -86,6 +91,9 @@ def render(result: Answer) -> str:
     lines = [result.text, ""]
     if result.rewritten_question:
         lines.insert(0, f"(searched: {result.rewritten_question})\n")
+    if result.unsupported:
+        lines.append("Not supported by any source: " + " | ".join(result.unsupported))
+        lines.append("")
     if result.citations:
         lines.append("Sources:")
     for c in result.citations:

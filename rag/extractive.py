@@ -7,6 +7,7 @@ below `min_support`, the answer is a refusal instead of quoted noise.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import DEFAULT_MIN_SUPPORT
+from rag.conflicts import disagree
 from rag.embeddings import Embedder, Matrix
 from rag.text import content_terms, sentence_spans
 from rag.types import Context
@@ -118,6 +120,28 @@ class SentenceScorer:
                 continue
             chosen.append(ev)
             chosen_vecs.append(vec)
+        return self._with_other_side(question, ranked, chosen)
+
+    def _with_other_side(
+        self, question: str, ranked: list[Evidence], chosen: list[Evidence]
+    ) -> list[Evidence]:
+        """Add the best supported sentence that disagrees with the chosen ones, if retrieved.
+
+        Sources that contradict each other must both be shown, even when one side scores
+        below the sentences picked first.
+        """
+        picked = [(ev.context.source_file, ev.text) for ev in chosen]
+        if any(disagree(question, a, b) for a, b in itertools.combinations(picked, 2)):
+            return chosen
+        kept = chosen[: self.config.max_sentences - 1]  # room for the other side
+        for ev in ranked:
+            if ev.score < self.config.min_support:
+                break
+            statement = (ev.context.source_file, ev.text)
+            if ev not in chosen and any(
+                disagree(question, (k.context.source_file, k.text), statement) for k in kept
+            ):
+                return [*kept, ev]
         return chosen
 
     def vectors(self, texts: list[str]) -> Matrix:

@@ -24,7 +24,8 @@ def date_key(value: dt.date) -> int:
 class Filters(BaseModel):
     """Restrict retrieval to some source files and/or an inclusive date range.
 
-    Articles with no date never match a date range.
+    Articles with no date never match a date range; `as_of` only drops articles dated
+    after it (undated ones stay).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,6 +33,7 @@ class Filters(BaseModel):
     sources: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    as_of: dt.date | None = None
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -45,8 +47,13 @@ class Filters(BaseModel):
         return self
 
     @classmethod
-    def coerce(cls, value: Filters | dict[str, Any] | None) -> Filters | None:
-        """Accept a `Filters`, a plain dict of its fields, or None."""
+    def coerce(
+        cls, value: Filters | dict[str, Any] | None, as_of: dt.date | str | None = None
+    ) -> Filters | None:
+        """Accept a `Filters`, a plain dict of its fields, or None; `as_of` is merged in."""
+        if as_of is not None:
+            fields = value.model_dump() if isinstance(value, Filters) else dict(value or {})
+            value = {**fields, "as_of": as_of}
         if value is None or isinstance(value, Filters):
             return value
         try:
@@ -61,7 +68,7 @@ class Filters(BaseModel):
 
     def is_empty(self) -> bool:
         """Whether the filter lets everything through."""
-        return not self.sources and self.since is None and self.until is None
+        return not self.sources and self.since is None and self.until is None and not self.as_of
 
     def to_chroma_where(self) -> dict[str, Any] | None:
         """The same filter as a Chroma `where` clause."""
@@ -72,6 +79,8 @@ class Filters(BaseModel):
             parts.append({"date_int": {"$gte": date_key(self.since) if self.since else 1}})
         if self.until:
             parts.append({"date_int": {"$lte": date_key(self.until)}})
+        if self.as_of:
+            parts.append({"date_int": {"$lte": date_key(self.as_of)}})
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else {"$and": parts}
@@ -92,6 +101,12 @@ class Filters(BaseModel):
             parts.append(
                 MetadataFilter(
                     key="date_int", value=date_key(self.until), operator=FilterOperator.LTE
+                )
+            )
+        if self.as_of:
+            parts.append(
+                MetadataFilter(
+                    key="date_int", value=date_key(self.as_of), operator=FilterOperator.LTE
                 )
             )
         if not parts:

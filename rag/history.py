@@ -11,9 +11,9 @@ from rag.text import content_terms
 
 Message = dict[str, str]
 
+# A follow-up opens with a conjunction or leans on a personal pronoun for its subject.
 _FOLLOW_UP = re.compile(
-    r"^(and|but|also|what about|how about|so)\b|\b(he|she|it|they|them|his|her|its|their|this|"
-    r"that|these|those|him)\b",
+    r"^(and|but|also|what about|how about|so)\b|\b(he|she|it|they|him|her|them|his|its)\b",
     re.IGNORECASE,
 )
 _ENTITY = re.compile(r"\b(?:[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*|\d[\d,.]*)\b")

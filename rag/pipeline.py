@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.cite import MarkerRewriter
 from rag.config import Settings
+from rag.conflicts import conflict_note, find_conflicts
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.errors import BadInputError
 from rag.extractive import ExtractiveConfig, SentenceScorer, with_marker
@@ -110,11 +112,12 @@ class Pipeline:
         top_k: int | None = None,
         filters: Filters | dict[str, Any] | None = None,
         history: Sequence[Message] | None = None,
+        as_of: dt.date | str | None = None,
     ) -> Answer:
         """Answer `question` from the indexed articles, with citations."""
         question = check_question(question)
         turns = check_history(history)
-        checked = Filters.coerce(filters)
+        checked = Filters.coerce(filters, as_of)
         stream = self._stream(question, top_k or self.settings.top_k, checked, turns, live=False)
         return _last_answer(stream)
 
@@ -125,6 +128,7 @@ class Pipeline:
         top_k: int | None = None,
         filters: Filters | dict[str, Any] | None = None,
         history: Sequence[Message] | None = None,
+        as_of: dt.date | str | None = None,
     ) -> Stream:
         """Yield the answer's text in pieces, then the finished `Answer`.
 
@@ -132,7 +136,7 @@ class Pipeline:
         """
         question = check_question(question)
         turns = check_history(history)
-        checked = Filters.coerce(filters)
+        checked = Filters.coerce(filters, as_of)
         return self._stream(question, top_k or self.settings.top_k, checked, turns, live=True)
 
     def _stream(
@@ -169,16 +173,19 @@ class Pipeline:
         evidence = self.scorer.select(search, vector, contexts)
         answer.contexts = contexts
         draft = " ".join(with_marker(ev.text, contexts.index(ev.context) + 1) for ev in evidence)
-        self._apply(answer, self.verifier.verify(draft, contexts))
+        self._apply(answer, search, self.verifier.verify(draft, contexts))
         if not answer.citations:
             answer.refused, answer.text, answer.unsupported = True, REFUSAL, []
         answer.timings["answer"] = time.perf_counter() - started
         yield from _PIECE.findall(answer.text)
 
     @staticmethod
-    def _apply(answer: Answer, verified: Verified) -> None:
+    def _apply(answer: Answer, question: str, verified: Verified) -> None:
         answer.text, answer.citations = verified.text, verified.citations
         answer.unsupported, answer.verification = verified.unsupported, verified.report
+        answer.conflicts = find_conflicts(question, verified.citations)
+        if answer.conflicts:
+            answer.text += " " + conflict_note(answer.conflicts, answer.citations)
 
     def _generate(
         self,
@@ -217,7 +224,7 @@ class Pipeline:
         else:
             # The streamed text was the model's draft; the Answer carries the verified one.
             started_verify = time.perf_counter()
-            self._apply(answer, self.verifier.verify(draft, fitted))
+            self._apply(answer, question, self.verifier.verify(draft, fitted))
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
 
@@ -273,11 +280,12 @@ def answer(
     top_k: int | None = None,
     filters: Filters | dict[str, Any] | None = None,
     history: Sequence[Message] | None = None,
+    as_of: dt.date | str | None = None,
     settings: Settings | None = None,
 ) -> Answer:
     """Answer `question` from the indexed articles with the default pipeline."""
     pipeline = default_pipeline(settings)
-    return pipeline.answer(question, top_k=top_k, filters=filters, history=history)
+    return pipeline.answer(question, top_k=top_k, filters=filters, history=history, as_of=as_of)
 
 
 def stream_answer(
@@ -286,8 +294,11 @@ def stream_answer(
     top_k: int | None = None,
     filters: Filters | dict[str, Any] | None = None,
     history: Sequence[Message] | None = None,
+    as_of: dt.date | str | None = None,
     settings: Settings | None = None,
 ) -> Stream:
     """Stream the answer's text pieces, then the finished `Answer`."""
     pipeline = default_pipeline(settings)
-    return pipeline.stream_answer(question, top_k=top_k, filters=filters, history=history)
+    return pipeline.stream_answer(
+        question, top_k=top_k, filters=filters, history=history, as_of=as_of
+    )

@@ -63,6 +63,13 @@ class Verification(BaseModel):
         return self.supported / self.checked if self.checked else 1.0
 
 
+class Conflict(BaseModel):
+    """Two citations whose sources disagree: one affirms, the other denies."""
+
+    affirms: int
+    denies: int
+
+
 class Answer(BaseModel):
     """An answer whose `text` carries `[n]` markers, each resolving to one of `citations`."""
 
@@ -73,6 +80,7 @@ class Answer(BaseModel):
     mode: Literal["extractive", "openai"]
     refused: bool = False
     unsupported: list[str] = Field(default_factory=list)  # sentences no source supports
+    conflicts: list[Conflict] = Field(default_factory=list)  # citations that disagree
     verification: Verification | None = None
     rewritten_question: str | None = None
     model: str | None = None

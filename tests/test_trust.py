@@ -1,0 +1,61 @@
+"""Trustworthy answers offline: conflicts surfaced, dates respected, follow-ups condensed."""
+
+from __future__ import annotations
+
+from rag import Settings, answer
+from tests.conftest import file_text
+
+LETTER = "Did the letter mention the abducted children?"
+AFFIRMS = "000_e5097b3054c473ee.txt"  # officials: it mentioned the abductions
+DENIES = {"002_d141276db4e5eb8d.txt", "004_8aaae1f506dad48b.txt"}  # the text does not
+
+
+def test_disagreeing_sources_are_both_cited_with_dates(sample_settings: Settings) -> None:
+    result = answer(LETTER, settings=sample_settings)
+    files = {c.source_file for c in result.citations}
+    assert AFFIRMS in files and files & DENIES
+    assert result.conflicts
+    by_n = {c.n: c for c in result.citations}
+    for conflict in result.conflicts:
+        assert by_n[conflict.affirms].source_file != by_n[conflict.denies].source_file
+        assert "not" in by_n[conflict.denies].quote or "no " in by_n[conflict.denies].quote
+    assert "The sources disagree" in result.text and "2025-08-16" in result.text
+    for c in result.citations:
+        assert file_text(sample_settings, c.source_file)[c.start : c.end] == c.quote
+
+
+def test_agreeing_answer_has_no_conflict(sample_settings: Settings) -> None:
+    result = answer("Where was Melania Trump born?", settings=sample_settings)
+    assert result.conflicts == [] and "disagree" not in result.text
+
+
+def test_as_of_ignores_later_articles_but_keeps_undated(sample_settings: Settings) -> None:
+    result = answer(LETTER, settings=sample_settings, as_of="2025-08-16", top_k=20)
+    files = {c.source_file for c in result.contexts}
+    assert files <= {AFFIRMS, "001_ef341db465d16e61.txt", "002_d141276db4e5eb8d.txt"}
+    assert "002_d141276db4e5eb8d.txt" in files  # undated: kept
+    assert all(c.date is None or c.date.isoformat() <= "2025-08-16" for c in result.citations)
+
+
+def test_follow_up_is_condensed_and_searched(sample_settings: Settings) -> None:
+    first = answer("What did Melania Trump write to Putin about?", settings=sample_settings)
+    history = [
+        {"role": "user", "content": first.question},
+        {"role": "assistant", "content": first.text},
+    ]
+    follow = answer("And did he respond?", history=history, settings=sample_settings)
+    assert follow.rewritten_question is not None
+    assert "Melania Trump" in follow.rewritten_question and "Putin" in follow.rewritten_question
+    assert not follow.refused
+    assert any(c.source_file == "004_8aaae1f506dad48b.txt" for c in follow.citations)
+    assert "response" in follow.text
+
+
+def test_standalone_question_is_not_rewritten(sample_settings: Settings) -> None:
+    history = [{"role": "user", "content": "Where was Melania Trump born?"}]
+    result = answer(
+        "How many children were reunited with their families in the last 24 hours?",
+        history=history,
+        settings=sample_settings,
+    )
+    assert result.rewritten_question is None
