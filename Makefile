@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format bench-retrieval clean
+.PHONY: setup index run test lint format bench-retrieval bench-citations clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,9 @@ test: lint
 
 bench-retrieval: setup
 	$(PY) -m evals.bench_retrieval $(BENCH)
+
+bench-citations: setup
+	$(PY) -m evals.citation_metrics
 
 format: setup
 	$(BIN)/ruff format .

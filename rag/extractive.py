@@ -8,7 +8,6 @@ below `min_support`, the answer is a refusal instead of quoted noise.
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,8 +19,6 @@ from rag.conflicts import disagree
 from rag.embeddings import Embedder, Matrix
 from rag.text import content_terms, sentence_spans
 from rag.types import Context
-
-_END_PUNCT = re.compile(r"[.!?]$")
 
 
 @dataclass(frozen=True)
@@ -157,11 +154,3 @@ class SentenceScorer:
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return np.stack([found[t] for t in texts]).astype(np.float32)
-
-
-def with_marker(sentence: str, n: int) -> str:
-    """`sentence` with `[n]` set before its final full stop."""
-    sentence = sentence.strip()
-    if _END_PUNCT.search(sentence):
-        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
-    return f"{sentence} [{n}]."  # a headline or list item: end it so the next one reads apart

@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.conflicts import conflict_note, find_conflicts
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.errors import BadInputError
-from rag.extractive import ExtractiveConfig, SentenceScorer, with_marker
+from rag.extractive import ExtractiveConfig, SentenceScorer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
 from rag.llm import Completion, build_messages, chat, fit_contexts, make_client
@@ -28,7 +28,7 @@ from rag.retrieve import FusionConfig, HybridRetriever
 from rag.store import open_client, open_collection
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
 from rag.types import Answer, Context, Usage
-from rag.verify import Verified, Verifier
+from rag.verify import Verified, Verifier, with_markers
 
 MAX_QUESTION_TOKENS = 1000
 _PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
@@ -172,7 +172,9 @@ class Pipeline:
         started = time.perf_counter()
         evidence = self.scorer.select(search, vector, contexts)
         answer.contexts = contexts
-        draft = " ".join(with_marker(ev.text, contexts.index(ev.context) + 1) for ev in evidence)
+        draft = " ".join(
+            with_markers(ev.text, f"[{contexts.index(ev.context) + 1}]") for ev in evidence
+        )
         self._apply(answer, search, self.verifier.verify(draft, contexts))
         if not answer.citations:
             answer.refused, answer.text, answer.unsupported = True, REFUSAL, []

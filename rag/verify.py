@@ -23,6 +23,7 @@ from rag.types import Citation, Context, Verification
 
 _MARKERS = re.compile(r"\s*\[(\s*\d{1,6}\s*(?:[,;]\s*\d{1,6}\s*)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"\w")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _END = re.compile(r"([.!?…][\"'”’)]*)\s*$")
 
@@ -57,9 +58,10 @@ def split_claims(text: str, n_sources: int) -> list[Claim]:
         sentence = text[start:end]
         sources = _sources(sentence, n_sources)
         bare = _MARKERS.sub("", sentence).strip()
-        if not bare and claims:  # markers after the full stop cite the sentence before
-            claims[-1].sources.extend(s for s in sources if s not in claims[-1].sources)
-        elif bare:
+        if not _WORD.search(bare):  # markers after the full stop cite the sentence before
+            if claims:
+                claims[-1].sources.extend(s for s in sources if s not in claims[-1].sources)
+        else:
             claims.append(Claim(bare, sources, text[cursor:start]))
         cursor = end
     return claims
@@ -155,11 +157,12 @@ class Verifier:
                     markers.append(marker)
             if not markers:
                 unsupported.append(claim.text)
-            parts.append(claim.gap + _with_markers(claim.text, "".join(markers)))
+            parts.append(claim.gap + with_markers(claim.text, "".join(markers)))
         return Verified("".join(parts).strip(), citations, unsupported, report)
 
 
-def _with_markers(sentence: str, markers: str) -> str:
+def with_markers(sentence: str, markers: str) -> str:
+    """`sentence` with `markers` set before its closing punctuation."""
     if not markers:
         return sentence
     match = _END.search(sentence)
