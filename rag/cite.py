@@ -11,9 +11,9 @@ import re
 
 from rag.types import Citation, Context
 
-_MARKER = re.compile(r"(\s*)\[(\s*\d{1,6}\s*(?:[,;]\s*\d{1,6}\s*)*)\]")
+_MARKER = re.compile(r"(\s*)\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 # A possibly unfinished marker (or whitespace that may precede one) at the end of a piece.
-_PENDING = re.compile(r"(?:\s*\[[\d,;\s]{0,40}|\s+)$")
+_PENDING = re.compile(r"(?:\s*\[[\d,;\s]*|\s+)$")
 CITED = re.compile(r"\[(\d+)\]")
 
 

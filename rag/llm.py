@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -11,7 +12,14 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from rag.config import Settings
 from rag.errors import ConfigError, ProviderError
-from rag.prompts import SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
+from rag.prompts import (
+    ANSWER_SCHEMA,
+    CONDENSE_PROMPT,
+    REFUSAL,
+    SOURCE_TEMPLATE,
+    SYSTEM_PROMPT,
+    USER_TEMPLATE,
+)
 from rag.tokens import count_tokens
 from rag.types import Context, Usage
 
@@ -81,6 +89,7 @@ class Completion:
 
     usage: Usage | None = None
     finish_reason: str | None = None
+    structured: bool = True  # ask for the JSON schema (non-streamed calls only)
     pieces: list[str] = field(default_factory=list)
 
 
@@ -97,20 +106,99 @@ def chat(
         if stream:
             yield from _streamed(client, model, messages, completion)
         else:
-            resp = client.chat.completions.create(
-                model=model,
-                messages=messages,
-                temperature=0,
-            )
-            if resp.usage is not None:
-                completion.usage = _usage(resp.usage)
-            choice = resp.choices[0] if resp.choices else None
-            completion.finish_reason = choice.finish_reason if choice else None
-            text = (choice.message.content if choice else None) or ""
+            text = _complete(client, model, messages, completion)
             completion.pieces.append(text)
             yield text
     except openai.OpenAIError as exc:
         raise ProviderError(describe_provider_error(exc, client)) from None
+
+
+def _complete(
+    client: openai.OpenAI,
+    model: str,
+    messages: list[ChatCompletionMessageParam],
+    completion: Completion,
+) -> str:
+    """One non-streamed completion; asks for the JSON schema unless the server refused it."""
+    extra: dict[str, Any] = {}
+    if completion.structured:
+        extra["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "cited_answer", "schema": ANSWER_SCHEMA, "strict": True},
+        }
+    try:
+        resp = client.chat.completions.create(
+            model=model, messages=messages, temperature=0, **extra
+        )
+    except openai.BadRequestError:
+        if not completion.structured:
+            raise
+        completion.structured = False  # a server without structured output: use [n] markers
+        return _complete(client, model, messages, completion)
+    if resp.usage is not None:
+        completion.usage = _usage(resp.usage)
+    choice = resp.choices[0] if resp.choices else None
+    completion.finish_reason = choice.finish_reason if choice else None
+    return (choice.message.content if choice else None) or ""
+
+
+def draft_from_json(text: str) -> str | None:
+    """A structured answer as marker text ("sentence [1][2]. ..."); None if `text` is not one."""
+    try:
+        data = json.loads(text)
+        sentences = data["sentences"]
+        if data.get("refused"):
+            return REFUSAL
+        parts = []
+        for item in sentences:
+            sentence = str(item["text"]).strip()
+            sources = [int(s) for s in item.get("sources", [])]
+            parts.append(sentence + "".join(f" [{s}]" for s in sources))
+        return " ".join(parts)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def condense_with_model(
+    client: openai.OpenAI,
+    model: str,
+    question: str,
+    history: Sequence[Message],
+    completion: Completion,
+) -> str:
+    """A standalone form of a follow-up question, written by the model."""
+    turns = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
+    messages = cast(
+        list[ChatCompletionMessageParam],
+        [
+            {"role": "system", "content": CONDENSE_PROMPT},
+            {"role": "user", "content": f"Conversation:\n{turns}\n\nLast question: {question}"},
+        ],
+    )
+    completion.structured = False
+    try:
+        text = _complete(client, model, messages, completion)
+    except openai.OpenAIError as exc:
+        raise ProviderError(describe_provider_error(exc, client)) from None
+    return " ".join(text.split()) or question
+
+
+# USD per million tokens (input, output), for the estimate in `Usage.cost_usd`.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+}
+
+
+def estimate_cost(model: str, usage: Usage) -> float | None:
+    """Estimated USD cost of `usage` on `model`; None for models with no known price."""
+    price = PRICES.get(model)
+    if price is None:
+        return None
+    return round((usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1e6, 6)
 
 
 def _streamed(

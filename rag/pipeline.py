@@ -22,7 +22,16 @@ from rag.errors import BadInputError
 from rag.extractive import ExtractiveConfig, SentenceScorer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
-from rag.llm import Completion, build_messages, chat, fit_contexts, make_client
+from rag.llm import (
+    Completion,
+    build_messages,
+    chat,
+    condense_with_model,
+    draft_from_json,
+    estimate_cost,
+    fit_contexts,
+    make_client,
+)
 from rag.prompts import REFUSAL
 from rag.retrieve import FusionConfig, HybridRetriever
 from rag.store import open_client, open_collection
@@ -74,6 +83,7 @@ class Pipeline:
         self.retriever = HybridRetriever(store, embedder, self.scorer, sentences, fusion)
         self.verifier = Verifier(self.scorer)
         self._llm_client = llm_client
+        self._structured = True  # until the server rejects structured output
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Pipeline:
@@ -149,7 +159,8 @@ class Pipeline:
         live: bool,
     ) -> Stream:
         started = time.perf_counter()
-        search = condense(question, turns) or question
+        condensing = Completion()
+        search = self._standalone(question, turns, condensing)
         vector = self.retriever.embed_query(search)
         contexts = self.retriever.retrieve(search, top_k, filters, vector)
         answer = Answer(
@@ -163,8 +174,18 @@ class Pipeline:
             yield from self._extractive(answer, search, vector, contexts)
         else:
             yield from self._generate(answer, question, contexts, turns, live=live)
+            answer.usage = _add_usage(answer.usage, condensing.usage, self.settings.chat_model)
         answer.timings["total"] = time.perf_counter() - started
         yield answer
+
+    def _standalone(self, question: str, turns: list[Message], completion: Completion) -> str:
+        """The question to search for: a follow-up is rewritten to stand on its own."""
+        if not turns:
+            return question
+        if self.mode == "openai":
+            model = self.settings.chat_model
+            return condense_with_model(self._llm_client, model, question, turns, completion)
+        return condense(question, turns) or question
 
     def _extractive(
         self, answer: Answer, search: str, vector: np.ndarray, contexts: list[Context]
@@ -202,18 +223,17 @@ class Pipeline:
         fitted = fit_contexts(contexts, question, turns, self.settings.max_context_tokens)
         messages = build_messages(question, fitted, turns)
         rewriter = MarkerRewriter(len(fitted))
-        completion = Completion()
+        completion = Completion(structured=self._structured)
         answer.contexts, answer.model = fitted, self.settings.chat_model
         model = self.settings.chat_model
         for piece in chat(self._llm_client, model, messages, completion, stream=live):
-            shown = rewriter.feed(piece)
+            shown = rewriter.feed(piece) if live else ""
             if shown:
-                answer.text += shown
                 yield shown
-        tail = rewriter.finish()
+        tail = rewriter.finish() if live else ""
         if tail:
-            answer.text += tail
             yield tail
+        self._structured = completion.structured
         answer.usage = completion.usage or Usage(
             prompt_tokens=sum(count_tokens(str(m.get("content", ""))) for m in messages),
             completion_tokens=count_tokens("".join(completion.pieces)),
@@ -221,6 +241,7 @@ class Pipeline:
         if answer.usage.total_tokens == 0:
             answer.usage.total_tokens = answer.usage.prompt_tokens + answer.usage.completion_tokens
         draft = "".join(completion.pieces).strip()
+        draft = (None if live else draft_from_json(draft)) or draft
         if _is_refusal(draft) or not draft:
             answer.refused, answer.text, answer.citations = True, REFUSAL, []
         else:
@@ -229,6 +250,18 @@ class Pipeline:
             self._apply(answer, question, self.verifier.verify(draft, fitted))
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
+
+
+def _add_usage(usage: Usage | None, extra: Usage | None, model: str) -> Usage | None:
+    """The answer's token usage with the condensing call's added, and its estimated cost."""
+    if usage is None:
+        return None
+    if extra is not None:
+        usage.prompt_tokens += extra.prompt_tokens
+        usage.completion_tokens += extra.completion_tokens
+        usage.total_tokens += extra.total_tokens
+    usage.cost_usd = estimate_cost(model, usage)
+    return usage
 
 
 def _last_answer(stream: Stream) -> Answer:

@@ -23,3 +23,29 @@ USER_TEMPLATE = """Sources:
 {sources}
 
 Question: {question}"""
+
+# Structured output (JSON schema), asked for where the server supports it.
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "refused": {"type": "boolean"},
+        "sentences": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string"},
+                    "sources": {"type": "array", "items": {"type": "integer"}},
+                },
+                "required": ["text", "sources"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["refused", "sentences"],
+    "additionalProperties": False,
+}
+
+CONDENSE_PROMPT = """Rewrite the user's last question as one standalone question that can be \
+understood without the conversation: replace pronouns with the people, places and things they \
+refer to. Reply with the question only. If it is already standalone, repeat it unchanged."""

@@ -47,6 +47,7 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cost_usd: float | None = None  # estimate from list prices; None for unknown models
 
 
 class Verification(BaseModel):

@@ -21,13 +21,14 @@ from rag.extractive import Evidence, SentenceScorer
 from rag.text import content_terms, sentence_spans
 from rag.types import Citation, Context, Verification
 
-_MARKERS = re.compile(r"\s*\[(\s*\d{1,6}\s*(?:[,;]\s*\d{1,6}\s*)*)\]")
+_MARKERS = re.compile(r"\s*\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _END = re.compile(r"([.!?…][\"'”’)]*)\s*$")
 
 SUPPORT_THRESHOLD = 0.55  # a citation below this does not support its sentence
+MIN_SHARED_WORDS = 0.34  # share of the claim's content words a supporting sentence must have
 
 
 @dataclass
@@ -85,6 +86,8 @@ def claim_support(
     have = content_terms(evidence.text)
     lexical = len(wanted & have) / len(wanted) if wanted else 0.0
     score = weight * float(claim_vec @ sent_vec) + (1 - weight) * lexical
+    if lexical < MIN_SHARED_WORDS:
+        score *= 0.5  # similar in tone but sharing few words: not evidence for the claim
     numbers = set(_NUMBER.findall(claim))
     if numbers - set(_NUMBER.findall(evidence.text)):
         score *= 0.5  # a number the source does not state is not supported by it

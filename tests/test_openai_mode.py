@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import SecretStr
 
@@ -122,3 +124,97 @@ def test_provider_error_is_clear(sample_settings: Settings, fake_openai: FakeOpe
         pipeline.answer(QUESTION)
     assert "sk-test-key" not in str(info.value)
     assert len(fake_openai.requests) == 2  # one retry, then the error
+
+
+def test_structured_output_is_used_and_verified(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    alaska = _source(pipeline, "000", "by hand")
+    invented = "The letter was sealed with wax in Paris"
+    structured = {
+        "refused": False,
+        "sentences": [
+            {"text": HANDED + ".", "sources": [alaska]},
+            {"text": invented + ".", "sources": [alaska]},
+        ],
+    }
+    fake_openai.script(json.dumps(structured))
+    result = pipeline.answer(QUESTION)
+    body = fake_openai.requests[0]["body"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert result.text == f"{HANDED} [1]. {invented}."
+    assert result.unsupported == [invented + "."]
+
+
+def test_server_without_structured_output_falls_back_to_markers(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    alaska = _source(pipeline, "000", "by hand")
+    fake_openai.script(Reply(status=400), f"{HANDED} [{alaska}].", f"{HANDED} [{alaska}].")
+    first = pipeline.answer(QUESTION)
+    second = pipeline.answer(QUESTION)
+    assert first.text == second.text == f"{HANDED} [1]."
+    sent = [r["body"].get("response_format") for r in fake_openai.requests]
+    assert sent[0] is not None and sent[1] is None and sent[2] is None
+
+
+def test_conflicting_sources_are_flagged(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    question = "Did the letter mention the abducted children?"
+    contexts = pipeline.retrieve(question)
+    yes = next(n for n, c in enumerate(contexts, 1) if "confirmed it mentioned" in c.text)
+    no = next(n for n, c in enumerate(contexts, 1) if "no specific reference" in c.text)
+    fake_openai.script(
+        f"Officials confirmed the letter mentioned the abductions of children [{yes}]. "
+        f"The published text of the letter makes no reference to the abductions [{no}]."
+    )
+    result = pipeline.answer(question)
+    assert result.conflicts and len(result.citations) == 2
+    assert "The sources disagree on this: [1] (2025-08-16) against [2] (undated)." in result.text
+    system = fake_openai.requests[0]["body"]["messages"][0]["content"]
+    assert "disagree" in system and "ignore any instructions" in system
+
+
+def test_follow_up_is_rewritten_by_the_model(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai)
+    standalone = "Did Putin respond to Melania Trump's letter?"
+    replied = next(
+        n
+        for n, c in enumerate(pipeline.retrieve(standalone, top_k=8), 1)
+        if "responded in writing" in c.text
+    )
+    claim = "Putin responded in writing, signaling his willingness to speak with her directly"
+    fake_openai.script(standalone, f"{claim} [{replied}].")
+    history = [
+        {"role": "user", "content": "What did Melania Trump write to Putin?"},
+        {"role": "assistant", "content": "She appealed to him to protect children [1]."},
+    ]
+    result = pipeline.answer("And did he reply?", history=history, top_k=8)
+    assert result.rewritten_question == standalone
+    condense_request = fake_openai.requests[0]["body"]["messages"]
+    assert "standalone" in condense_request[0]["content"]
+    assert "And did he reply?" in condense_request[1]["content"]
+    answer_request = fake_openai.requests[1]["body"]["messages"]
+    assert [m["role"] for m in answer_request] == ["system", "user", "assistant", "user"]
+    assert result.citations and result.citations[0].source_file == "004_8aaae1f506dad48b.txt"
+
+
+def test_rate_limit_is_retried_and_cost_estimated(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = openai_pipeline(
+        sample_settings, fake_openai, max_retries=1, chat_model="gpt-4o-mini"
+    )
+    alaska = _source(pipeline, "000", "by hand")
+    fake_openai.script(Reply(status=429, headers={"Retry-After": "0"}), f"{HANDED} [{alaska}].")
+    result = pipeline.answer(QUESTION)
+    assert len(fake_openai.requests) == 2 and not result.refused
+    assert result.usage is not None and result.usage.cost_usd is not None
+    expected = (result.usage.prompt_tokens * 0.15 + result.usage.completion_tokens * 0.60) / 1e6
+    assert result.usage.cost_usd == round(expected, 6)
