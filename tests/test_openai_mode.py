@@ -218,3 +218,15 @@ def test_rate_limit_is_retried_and_cost_estimated(
     assert result.usage is not None and result.usage.cost_usd is not None
     expected = (result.usage.prompt_tokens * 0.15 + result.usage.completion_tokens * 0.60) / 1e6
     assert result.usage.cost_usd == round(expected, 6)
+
+
+def test_prompt_fits_the_token_budget(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
+    from rag.tokens import count_tokens
+
+    pipeline = openai_pipeline(sample_settings, fake_openai, max_context_tokens=700)
+    fake_openai.script("I could not find this in the articles.")
+    result = pipeline.answer(QUESTION, top_k=5)
+    sent = fake_openai.requests[0]["body"]["messages"]
+    assert sum(count_tokens(m["content"]) for m in sent) <= 700
+    assert 1 <= len(result.contexts) < 5  # lowest-ranked sources left out to fit
+    assert sent[-1]["content"].count("<source id=") == len(result.contexts)

@@ -49,3 +49,11 @@ def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.M
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert "rag index" in at.error[0].value
+
+
+def test_conflicting_sources_are_flagged(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.chat_input[0].set_value("Did the letter mention the abducted children?").run()
+    assert not at.exception and not at.error
+    assert any("sources disagree" in w.value for w in at.warning)
+    assert "2025-08-16" in _texts(at)

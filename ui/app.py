@@ -49,7 +49,12 @@ def show_answer(answer: Answer) -> None:
     if answer.refused:
         st.info("Nothing in the articles answers this. Try rephrasing, or widen the filters.")
     if answer.rewritten_question:
-        st.caption(f"Searched for: {answer.rewritten_question}")
+        st.caption(f"Searched for: {_md_escape(answer.rewritten_question)}")
+    if answer.unsupported:
+        listed = "; ".join(f"“{_md_escape(s)}”" for s in answer.unsupported)
+        st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
+    if answer.conflicts:
+        st.warning("The sources disagree: compare the cited sides and their dates.", icon="⚖️")
     show_sources(answer.citations)
 
 
@@ -116,8 +121,12 @@ def _stream(pipeline: Pipeline, question: str, top_k: int, history: list[dict[st
             else:
                 yield _md_text(item)
 
-    st.write_stream(pieces())
-    return final[-1]
+    shown = st.empty()
+    with shown.container():
+        st.write_stream(pieces())
+    answer = final[-1]
+    shown.markdown(_md_text(answer.text))  # the verified answer replaces the streamed draft
+    return answer
 
 
 def _md_text(piece: str) -> str:
