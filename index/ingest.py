@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -84,8 +84,14 @@ def build_index(
     *,
     embedder: Embedder | None = None,
     progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexReport:
-    """Bring the store in line with `folder` (default: the settings' corpus folder)."""
+    """Bring the store in line with `folder` (default: the settings' corpus folder).
+
+    Args:
+        progress: show a terminal progress bar.
+        on_progress: called with (files read, files in all) as the run advances (for UIs).
+    """
     settings = settings or Settings.load()
     root = Path(folder) if folder is not None else settings.corpus_dir
     files = _check_folder(root)
@@ -105,7 +111,8 @@ def build_index(
     seen: set[str] = set()
     batch: list[_Pending] = []
     bar = tqdm(files, desc="Indexing", unit="file", disable=not progress, leave=False)
-    for pending in _changed_files(bar, root, stored, fingerprint, splitter, report, seen):
+    paths = bar if on_progress is None else _reporting(bar, len(files), on_progress)
+    for pending in _changed_files(paths, root, stored, fingerprint, splitter, report, seen):
         batch.append(pending)
         if sum(len(p.nodes) for p in batch) >= _EMBED_BATCH:
             _write(store, sentences, embedder, batch, report)
@@ -120,6 +127,15 @@ def build_index(
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _reporting(
+    files: Iterable[Path], total: int, report: Callable[[int, int], None]
+) -> Iterator[Path]:
+    for done, path in enumerate(files):
+        report(done, total)
+        yield path
+    report(total, total)
 
 
 def _check_folder(root: Path) -> list[Path]:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.errors import BadInputError
+
 SUPPORTED_SUFFIXES = (".txt", ".md")
 
 # The sample corpus opens some files with " date YYYY-MM-DD " before the first line.
@@ -78,3 +80,36 @@ def list_article_files(folder: Path) -> list[Path]:
 def source_name(folder: Path, path: Path) -> str:
     """The name a citation uses for `path`: its POSIX path relative to the corpus folder."""
     return path.relative_to(folder).as_posix()
+
+
+MAX_UPLOAD_BYTES = 5_000_000
+_SAFE_NAME = re.compile(r"[^\w .()-]+", re.UNICODE)
+
+
+def save_upload(folder: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
+    """Save an uploaded article into `folder` under a sanitised name; refuse what is not text.
+
+    Raises:
+        BadInputError: wrong type, too large, not UTF-8 text, or an unusable name.
+    """
+    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip(" .")
+    if Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise BadInputError(f"{name!r}: only .txt and .md articles can be added.")
+    if not Path(base).stem.strip(" ._"):
+        raise BadInputError(f"{name!r}: the file name is empty once unsafe characters are removed.")
+    if len(data) > max_bytes:
+        raise BadInputError(
+            f"{name!r} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
+        )
+    if b"\x00" in data:
+        raise BadInputError(f"{name!r} is not a text file (it contains binary data).")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInputError(
+            f"{name!r} is not UTF-8 text; save it as UTF-8 and try again."
+        ) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / base
+    target.write_bytes(data)
+    return target

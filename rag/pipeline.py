@@ -17,6 +17,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from rag.cite import MarkerRewriter
 from rag.config import Settings
 from rag.conflicts import conflict_note, find_conflicts
+from rag.corpus import read_text
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.errors import BadInputError
 from rag.extractive import ExtractiveConfig, SentenceScorer
@@ -36,7 +37,7 @@ from rag.prompts import REFUSAL
 from rag.retrieve import FusionConfig, HybridRetriever
 from rag.store import open_client, open_collection
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
-from rag.types import Answer, Context, Usage
+from rag.types import Answer, Context, CorpusInfo, IndexedFile, Usage
 from rag.verify import Verified, Verifier, with_markers
 
 MAX_QUESTION_TOKENS = 1000
@@ -84,6 +85,44 @@ class Pipeline:
         self.verifier = Verifier(self.scorer)
         self._llm_client = llm_client
         self._structured = True  # until the server rejects structured output
+
+    def corpus(self) -> CorpusInfo:
+        """Files, chunk count and last indexing time of the store."""
+        metadatas = self.store.client.get(include=["metadatas"])["metadatas"] or []
+        files: dict[str, IndexedFile] = {}
+        for meta in metadatas:
+            name = str(meta["source_file"])
+            when = meta.get("indexed_at")
+            stamp = dt.datetime.fromtimestamp(float(when), dt.UTC) if when else None
+            date = meta.get("date")
+            entry = files.setdefault(
+                name,
+                IndexedFile(
+                    source_file=name,
+                    title=str(meta.get("title", "")),
+                    date=dt.date.fromisoformat(str(date)) if date else None,
+                    chunks=0,
+                    indexed_at=stamp,
+                ),
+            )
+            entry.chunks += 1
+        ordered = sorted(files.values(), key=lambda f: f.source_file)
+        stamps = [f.indexed_at for f in ordered if f.indexed_at]
+        return CorpusInfo(
+            files=ordered, chunks=len(metadatas), last_indexed=max(stamps, default=None)
+        )
+
+    def source_text(self, source_file: str) -> str:
+        """The whole text of an indexed article, as citation offsets index it."""
+        root = self.settings.corpus_dir.resolve()
+        path = (root / source_file).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise BadInputError(f"{source_file!r} is not a file of the corpus folder {root}.")
+        return read_text(path)
+
+    def refresh(self) -> None:
+        """Pick up what an index run changed (the BM25 side is rebuilt)."""
+        self.retriever.refresh()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Pipeline:

@@ -71,6 +71,24 @@ class Conflict(BaseModel):
     denies: int
 
 
+class IndexedFile(BaseModel):
+    """One article as the index holds it."""
+
+    source_file: str
+    title: str
+    date: dt.date | None
+    chunks: int
+    indexed_at: dt.datetime | None
+
+
+class CorpusInfo(BaseModel):
+    """What the index holds."""
+
+    files: list[IndexedFile]
+    chunks: int
+    last_indexed: dt.datetime | None
+
+
 class Answer(BaseModel):
     """An answer whose `text` carries `[n]` markers, each resolving to one of `citations`."""
 

@@ -22,7 +22,7 @@ def _texts(at: AppTest) -> str:
     parts = (
         [m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption]
     )
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(str(p) for p in parts).replace("\\", "")  # Markdown escapes removed
 
 
 def test_ask_shows_answer_and_source_cards(app_env: None) -> None:
@@ -33,7 +33,7 @@ def test_ask_shows_answer_and_source_cards(app_env: None) -> None:
     shown = _texts(at)
     assert "Alaska" in shown and "[1]" in shown
     assert "000_e5097b3054c473ee.txt" in shown  # a source card names the file
-    assert any("delivered the letter by hand" in t.value for t in at.text)  # the quoted span
+    assert ":orange-background[US President Donald Trump delivered the letter by hand" in shown
     assert len(at.chat_message) == 2
 
 
@@ -57,3 +57,22 @@ def test_conflicting_sources_are_flagged(app_env: None) -> None:
     assert not at.exception and not at.error
     assert any("sources disagree" in w.value for w in at.warning)
     assert "2025-08-16" in _texts(at)
+
+
+def test_source_filter_changes_the_sources(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    only = "003_1305e3d104303dd2.txt"
+    at.multiselect[0].set_value([only]).run()
+    at.chat_input[0].set_value("Where did Trump hand Putin the letter?").run()
+    assert not at.exception and not at.error
+    files = {c.value.replace("\\", "").split(" · ")[0] for c in at.caption if " · " in c.value}
+    assert files == {only}
+
+
+def test_download_and_new_chat(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.chat_input[0].set_value("Where was Melania Trump born?").run()
+    assert len(at.chat_message) == 2
+    new_chat = next(b for b in at.button if b.label == "New chat")
+    new_chat.click().run()
+    assert len(at.chat_message) == 0

@@ -1,17 +1,26 @@
-"""Streamlit chat over the indexed articles: streamed, cited answers with their sources."""
+"""Streamlit chat over the indexed articles: streamed, verified, cited answers.
+
+This page holds session state and rendering only; every decision is made by `rag` (and the
+index is updated through `index`). Corpus text is always escaped, never rendered as HTML.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from rag import Answer, Pipeline, RagError, Settings
-from rag.types import Citation
+from index import build_index
+from rag import Answer, Filters, Pipeline, RagError, Settings
+from rag.corpus import save_upload
+from rag.types import Citation, Context
+
+EXCERPT = 220  # characters of context shown either side of a quote
 
 
 @st.cache_resource(show_spinner="Loading the index and models…")
@@ -27,40 +36,150 @@ def load_pipeline() -> Pipeline:
     return _pipeline_for(key, settings)
 
 
-def show_sources(citations: list[Citation]) -> None:
-    """Numbered source cards under an answer; corpus text is rendered escaped, never as HTML."""
-    for c in citations:
-        date = c.date.isoformat() if c.date else "undated"
-        with st.container(border=True):
-            st.markdown(f"**[{c.n}] {_md_escape(c.title or c.source_file)}**")
-            st.caption(
-                f"{c.source_file} · {date} · chars {c.start}–{c.end} · support {c.score:.2f}"
-            )
-            st.text(c.quote)
-
-
-def _md_escape(text: str) -> str:
-    specials = "\\`*_{}[]()#+-.!|<>~"
+def md(text: str) -> str:
+    """Escape text for Markdown so corpus characters show literally (no HTML, no links)."""
+    specials = "\\`*_{}[]()#+-.!|<>~$:"
     return "".join("\\" + ch if ch in specials else ch for ch in text)
 
 
-def show_answer(answer: Answer) -> None:
-    """A finished answer: refusal styling, searched question, sources."""
+def answer_md(text: str) -> str:
+    """Answer text as Markdown: escaped, but its [n] markers kept readable."""
+    return md(text).replace("\\[", "[").replace("\\]", "]")
+
+
+def highlighted(text: str, start: int, end: int) -> str:
+    """`text` as Markdown with [start:end] highlighted."""
+    return f"{md(text[:start])}:orange-background[{md(text[start:end])}]{md(text[end:])}"
+
+
+def show_source(c: Citation, contexts: dict[str, Context], pipeline: Pipeline) -> None:
+    """One numbered source card: title, file, date, support, the quote in its excerpt."""
+    date = c.date.isoformat() if c.date else "undated"
+    with st.container(border=True):
+        st.markdown(f"**[{c.n}] {md(c.title or c.source_file)}**")
+        st.caption(f"{md(c.source_file)} · {date} · support {c.score:.2f}")
+        ctx = contexts.get(c.chunk_id)
+        if ctx is None:
+            st.markdown(f":orange-background[{md(c.quote)}]")
+        else:
+            lo, hi = c.start - ctx.start, c.end - ctx.start
+            left, right = max(0, lo - EXCERPT), min(len(ctx.text), hi + EXCERPT)
+            excerpt = highlighted(ctx.text[left:right], lo - left, hi - left)
+            st.markdown(("… " if left else "") + excerpt + (" …" if right < len(ctx.text) else ""))
+        with st.expander("Whole article"):
+            try:
+                st.markdown(highlighted(pipeline.source_text(c.source_file), c.start, c.end))
+            except RagError as exc:
+                st.error(str(exc))
+
+
+def as_markdown(answer: Answer) -> str:
+    """An answer and its numbered sources, as Markdown to copy."""
+    lines = [answer.text, ""]
+    for c in answer.citations:
+        date = c.date.isoformat() if c.date else "undated"
+        lines.append(f'[{c.n}] {c.source_file} ({date}), chars {c.start}-{c.end}: "{c.quote}"')
+    return "\n".join(lines).strip()
+
+
+def show_answer(answer: Answer, pipeline: Pipeline) -> None:
+    """A finished answer's marks and sources under its text."""
     if answer.refused:
         st.info("Nothing in the articles answers this. Try rephrasing, or widen the filters.")
     if answer.rewritten_question:
-        st.caption(f"Searched for: {_md_escape(answer.rewritten_question)}")
+        with st.expander("Searched for"):
+            st.markdown(md(answer.rewritten_question))
     if answer.unsupported:
-        listed = "; ".join(f"“{_md_escape(s)}”" for s in answer.unsupported)
+        listed = "; ".join(f"“{md(s)}”" for s in answer.unsupported)
         st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
     if answer.conflicts:
         st.warning("The sources disagree: compare the cited sides and their dates.", icon="⚖️")
-    show_sources(answer.citations)
+    contexts = {c.chunk_id: c for c in answer.contexts}
+    for citation in answer.citations:
+        show_source(citation, contexts, pipeline)
+    if answer.citations:
+        with st.expander("Copy as Markdown"):
+            st.code(as_markdown(answer), language="markdown")
+
+
+def sidebar(pipeline: Pipeline) -> tuple[int, Filters | None]:
+    """Mode, knobs, filters, corpus panel and uploads; returns top-k and filters."""
+    settings = pipeline.settings
+    if pipeline.mode == "openai":
+        st.markdown(f"**Mode:** OpenAI-compatible · `{md(settings.chat_model)}`")
+    else:
+        st.markdown("**Mode:** offline, extractive")
+        if settings.openai_api_key is None:
+            st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
+    if st.button("New chat", icon="🗒️"):
+        st.session_state.turns = []
+    top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
+    corpus = pipeline.corpus()
+    names = [f.source_file for f in corpus.files]
+    sources = st.multiselect("Only these articles", names)
+    since = st.date_input("Published from", value=None)
+    until = st.date_input("Published until", value=None)
+    try:
+        filters = Filters.coerce({"sources": sources, "since": since, "until": until})
+    except RagError as exc:
+        st.error(str(exc))
+        filters = None
+    with st.expander(f"Corpus: {len(corpus.files)} files, {corpus.chunks} chunks"):
+        if corpus.last_indexed:
+            st.caption(f"Last indexed {corpus.last_indexed:%Y-%m-%d %H:%M} UTC")
+        st.dataframe(
+            [{"file": f.source_file, "date": f.date, "chunks": f.chunks} for f in corpus.files],
+            hide_index=True,
+        )
+    uploads(pipeline)
+    downloads()
+    return top_k, filters if filters and not filters.is_empty() else None
+
+
+def uploads(pipeline: Pipeline) -> None:
+    """Add .txt/.md articles to the corpus folder and index them; or re-index the folder."""
+    files = st.file_uploader("Add articles", type=["txt", "md"], accept_multiple_files=True)
+    add = st.button("Add to corpus", disabled=not files)
+    reindex = st.button("Re-index folder")
+    if not (add or reindex):
+        return
+    folder = pipeline.settings.corpus_dir
+    try:
+        for upload in (files or []) if add else []:
+            save_upload(folder, upload.name, upload.getvalue())
+        bar = st.progress(0.0, text="Indexing…")
+        report = build_index(
+            folder,
+            pipeline.settings,
+            embedder=pipeline.embedder,
+            progress=False,
+            on_progress=lambda done, total: bar.progress(done / max(1, total), text="Indexing…"),
+        )
+        pipeline.refresh()
+        st.success(report.summary())
+    except RagError as exc:
+        st.error(str(exc))
+
+
+def downloads() -> None:
+    """The conversation as Markdown or JSON."""
+    turns: list[dict[str, Any]] = st.session_state.get("turns", [])
+    if not turns:
+        return
+    markdown = "\n\n".join(
+        f"**You:** {t['content']}"
+        if t["role"] == "user"
+        else "**Answer:** " + as_markdown(Answer.model_validate(t["answer"]))
+        for t in turns
+    )
+    st.download_button("Download chat (Markdown)", markdown, "conversation.md", "text/markdown")
+    data = json.dumps([t.get("answer") or t for t in turns], indent=2, default=str)
+    st.download_button("Download chat (JSON)", data, "conversation.json", "application/json")
 
 
 def main() -> None:
     """Render the chat page."""
-    st.set_page_config(page_title="News Q&A", page_icon="📰")
+    st.set_page_config(page_title="Ask the articles", page_icon="📰")
     st.title("Ask the articles")
     try:
         pipeline = load_pipeline()
@@ -68,48 +187,46 @@ def main() -> None:
         st.error(str(exc))
         st.stop()
     with st.sidebar:
-        mode = (
-            "OpenAI " + pipeline.settings.chat_model
-            if pipeline.mode == "openai"
-            else "offline, extractive"
-        )
-        st.markdown(f"**Mode:** {mode}")
-        if pipeline.settings.openai_api_key is None:
-            st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
-        top_k = st.slider("Sources to retrieve", 1, 20, pipeline.settings.top_k)
-        if st.button("New chat"):
-            st.session_state.turns = []
+        top_k, filters = sidebar(pipeline)
 
     turns: list[dict[str, Any]] = st.session_state.setdefault("turns", [])
     for turn in turns:
         with st.chat_message(turn["role"]):
-            text = turn["content"]
-            st.markdown(_md_escape(text) if turn["role"] == "user" else _md_text(text))
-            if turn.get("answer"):
-                show_answer(Answer.model_validate(turn["answer"]))
+            if turn["role"] == "user":
+                st.markdown(md(turn["content"]))
+            else:
+                answer = Answer.model_validate(turn["answer"])
+                st.markdown(answer_md(answer.text))
+                show_answer(answer, pipeline)
 
     question = st.chat_input("Ask about the articles")
     if not question:
         return
     with st.chat_message("user"):
-        st.markdown(_md_escape(question))
+        st.markdown(md(question))
     history = [{"role": t["role"], "content": t["content"]} for t in turns]
     with st.chat_message("assistant"):
         try:
-            answer = _stream(pipeline, question, top_k, history)
+            answer = _stream(pipeline, question, top_k, filters, history)
         except RagError as exc:
             st.error(str(exc))
             return
-        show_answer(answer)
+        show_answer(answer, pipeline)
     turns.append({"role": "user", "content": question})
     turns.append(
         {"role": "assistant", "content": answer.text, "answer": answer.model_dump(mode="json")}
     )
 
 
-def _stream(pipeline: Pipeline, question: str, top_k: int, history: list[dict[str, str]]) -> Answer:
+def _stream(
+    pipeline: Pipeline,
+    question: str,
+    top_k: int,
+    filters: Filters | None,
+    history: list[dict[str, str]],
+) -> Answer:
     with st.status("Searching the articles…", expanded=False) as status:
-        stream = pipeline.stream_answer(question, top_k=top_k, history=history)
+        stream = pipeline.stream_answer(question, top_k=top_k, filters=filters, history=history)
         first = next(stream)
         status.update(label="Found sources", state="complete")
     final: list[Answer] = []
@@ -119,19 +236,14 @@ def _stream(pipeline: Pipeline, question: str, top_k: int, history: list[dict[st
             if isinstance(item, Answer):
                 final.append(item)
             else:
-                yield _md_text(item)
+                yield answer_md(item)
 
     shown = st.empty()
     with shown.container():
         st.write_stream(pieces())
     answer = final[-1]
-    shown.markdown(_md_text(answer.text))  # the verified answer replaces the streamed draft
+    shown.markdown(answer_md(answer.text))  # the verified answer replaces the streamed draft
     return answer
-
-
-def _md_text(piece: str) -> str:
-    # Answer text is shown as Markdown for the [n] markers; keep corpus characters literal.
-    return piece.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("#", "\\#")
 
 
 main()
