@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format bench-retrieval bench-citations clean
+.PHONY: setup index run test lint format bench-retrieval bench-citations bench-ui clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,9 @@ bench-retrieval: setup
 
 bench-citations: setup
 	$(PY) -m evals.citation_metrics
+
+bench-ui: setup
+	$(PY) -m evals.bench_ui
 
 format: setup
 	$(BIN)/ruff format .

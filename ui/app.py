@@ -111,7 +111,7 @@ def sidebar(pipeline: Pipeline) -> tuple[int, Filters | None]:
         st.markdown("**Mode:** offline, extractive")
         if settings.openai_api_key is None:
             st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
-    if st.button("New chat", icon="🗒️"):
+    if st.button("New chat", icon=":material/add_comment:"):
         st.session_state.turns = []
     top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
     corpus = pipeline.corpus()

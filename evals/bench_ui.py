@@ -1,0 +1,148 @@
+"""Chat timings in a real browser: the first answer after start-up, then later answers.
+
+    python -m evals.bench_ui [--questions N] [--out DIR]
+
+Starts `streamlit run` on 127.0.0.1 against a fresh index of the sample corpus, drives
+Debian's Chromium with Playwright, and times question → finished answer with its sources. The
+first answer is timed from opening the page, so it includes loading the models and index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from evals.bench_retrieval import ROOT
+from index import build_index
+from rag import Settings
+
+QUESTIONS = [
+    "Where did Trump hand Putin the letter?",
+    "Where was Melania Trump born?",
+    "Who issued an arrest warrant against Putin?",
+    "How many children were reunited with their families in the last 24 hours?",
+    "What did Zelenskyy call the letter?",
+    "When was the previous US-Russia summit held?",
+]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < 120:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("streamlit did not start")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the timings; write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        corpus = Path(tmp) / "articles"
+        shutil.copytree(ROOT / "data" / "articles", corpus)
+        settings = Settings(chroma_path=Path(tmp) / "chroma", corpus_dir=corpus)
+        build_index(corpus, settings, progress=False)
+        port = _port()
+        env = os.environ | {
+            "RAG_CHROMA_PATH": str(settings.chroma_path),
+            "RAG_CORPUS_DIR": str(corpus),
+            "RAG_ANSWER_MODE": "extractive",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "ui" / "app.py"),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            startup = _wait(url)
+            timings = _ask_all(url)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    later = timings[1:]
+    result = {
+        "server_start_s": startup,
+        "first_answer_s": timings[0],
+        "later_answers_median_s": statistics.median(later),
+        "later_answers_s": later,
+    }
+    print(
+        f"server up in {startup:.2f} s; first answer {timings[0]:.2f} s; later answers "
+        f"median {statistics.median(later):.2f} s (n={len(later)}); "
+        f"first / later = {timings[0] / statistics.median(later):.1f}x"
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ui.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _ask_all(url: str) -> list[float]:
+    """Seconds from page open to the first answer (models load then), then per question."""
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
+        page = browser.new_page()
+        opened = time.perf_counter()
+        page.goto(url)
+        box = page.get_by_placeholder("Ask about the articles")
+        for i, question in enumerate(QUESTIONS, start=1):
+            box.wait_for(timeout=120_000)
+            started = opened if i == 1 else time.perf_counter()
+            box.fill(question)
+            box.press("Enter")
+            page.get_by_text("Copy as Markdown").nth(i - 1).wait_for(timeout=120_000)
+            times.append(time.perf_counter() - started)
+        browser.close()
+    return times
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
