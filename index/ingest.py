@@ -31,7 +31,7 @@ from index.chunking import (
     sentence_records,
 )
 from rag.config import Settings
-from rag.corpus import list_article_files, parse_article, read_text, source_name
+from rag.corpus import list_article_files, load_text, parse_article, source_name
 from rag.embeddings import Embedder
 from rag.errors import BadInputError
 from rag.pipeline import build_embedder
@@ -54,6 +54,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
     chunks_written: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -174,10 +175,15 @@ def _changed_files(
     for path in files:
         name = source_name(root, path)
         try:
-            text = read_text(path)
+            text, warning = load_text(path)
         except OSError as exc:  # e.g. deleted while indexing
             report.skipped[name] = f"cannot read: {exc.strerror or exc}"
             continue
+        except BadInputError:
+            report.skipped[name] = "binary file, not text"
+            continue
+        if warning:
+            report.warnings[name] = warning
         seen.add(name)
         article = parse_article(name, text)
         digest = file_hash(article, fingerprint)

@@ -47,6 +47,8 @@ def index_cmd(
         _fail(exc)
     for name, reason in report.skipped.items():
         typer.secho(f"skipped {name}: {reason}", fg=typer.colors.YELLOW, err=True)
+    for name, warning in report.warnings.items():
+        typer.secho(f"warning {name}: {warning}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed {report.folder} into '{report.collection}': {report.summary()}")
 
 
@@ -91,6 +93,9 @@ def render(result: Answer) -> str:
     lines = [result.text, ""]
     if result.rewritten_question:
         lines.insert(0, f"(searched: {result.rewritten_question})\n")
+    if result.incomplete:
+        lines.append("(incomplete: the provider stopped before the answer was finished)")
+        lines.append("")
     if result.unsupported:
         lines.append("Not supported by any source: " + " | ".join(result.unsupported))
         lines.append("")

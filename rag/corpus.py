@@ -42,6 +42,24 @@ def read_text(path: Path) -> str:
         return fh.read()
 
 
+def load_text(path: Path) -> tuple[str, str | None]:
+    """A file's text and a warning when bytes had to be replaced; binary files are refused.
+
+    Raises:
+        BadInputError: the file holds NUL bytes (an image or other binary renamed .txt).
+        OSError: the file cannot be read (e.g. deleted meanwhile).
+    """
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise BadInputError(f"{path.name}: binary file, not text")
+    try:
+        data.decode("utf-8")
+        warning = None
+    except UnicodeDecodeError as exc:
+        warning = f"invalid UTF-8 at byte {exc.start}; undecodable bytes shown as U+FFFD"
+    return read_text(path), warning
+
+
 def parse_article(source_file: str, text: str) -> Article:
     """Split a file's text into its date header, title and body."""
     match = _DATE_PREFIX.match(text)

@@ -109,7 +109,7 @@ def chat(
             text = _complete(client, model, messages, completion)
             completion.pieces.append(text)
             yield text
-    except openai.OpenAIError as exc:
+    except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
         raise ProviderError(describe_provider_error(exc, client)) from None
 
 
@@ -178,7 +178,7 @@ def condense_with_model(
     completion.structured = False
     try:
         text = _complete(client, model, messages, completion)
-    except openai.OpenAIError as exc:
+    except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
         raise ProviderError(describe_provider_error(exc, client)) from None
     return " ".join(text.split()) or question
 
@@ -245,6 +245,8 @@ def describe_provider_error(exc: BaseException, client: Any) -> str:
         return f"The provider at {where} is rate-limiting requests (429), even after retries."
     if isinstance(exc, openai.APIStatusError):
         return f"The provider at {where} answered {exc.status_code}: {_short(exc.message)}"
+    if isinstance(exc, ValueError):
+        return f"The provider at {where} sent a malformed response: {_short(str(exc))}"
     return f"The provider at {where} failed: {_short(str(exc))}"
 
 

@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.conflicts import conflict_note, find_conflicts
 from rag.corpus import read_text
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
-from rag.errors import BadInputError
+from rag.errors import BadInputError, ProviderError
 from rag.extractive import ExtractiveConfig, SentenceScorer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
@@ -41,6 +41,8 @@ from rag.types import Answer, Context, CorpusInfo, IndexedFile, Usage
 from rag.verify import Verified, Verifier, with_markers
 
 MAX_QUESTION_TOKENS = 1000
+# "[7]" inside quoted article text is the article's, not a citation: shown as "(7)".
+_SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 _PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
 
 Stream = Iterator["str | Answer"]
@@ -233,7 +235,10 @@ class Pipeline:
         evidence = self.scorer.select(search, vector, contexts)
         answer.contexts = contexts
         draft = " ".join(
-            with_markers(ev.text, f"[{contexts.index(ev.context) + 1}]") for ev in evidence
+            with_markers(
+                _SOURCE_MARKER.sub(r"(\1)", ev.text), f"[{contexts.index(ev.context) + 1}]"
+            )
+            for ev in evidence
         )
         self._apply(answer, search, self.verifier.verify(draft, contexts))
         if not answer.citations:
@@ -265,10 +270,15 @@ class Pipeline:
         completion = Completion(structured=self._structured)
         answer.contexts, answer.model = fitted, self.settings.chat_model
         model = self.settings.chat_model
-        for piece in chat(self._llm_client, model, messages, completion, stream=live):
-            shown = rewriter.feed(piece) if live else ""
-            if shown:
-                yield shown
+        try:
+            for piece in chat(self._llm_client, model, messages, completion, stream=live):
+                shown = rewriter.feed(piece) if live else ""
+                if shown:
+                    yield shown
+        except ProviderError:
+            if not (live and completion.pieces):
+                raise
+            completion.finish_reason = None  # cut midway: keep what arrived, marked incomplete
         tail = rewriter.finish() if live else ""
         if tail:
             yield tail
@@ -281,7 +291,14 @@ class Pipeline:
             answer.usage.total_tokens = answer.usage.prompt_tokens + answer.usage.completion_tokens
         draft = "".join(completion.pieces).strip()
         draft = (None if live else draft_from_json(draft)) or draft
-        if _is_refusal(draft) or not draft:
+        answer.incomplete = completion.finish_reason == "length" or (
+            live and completion.finish_reason is None
+        )
+        if not draft:
+            raise ProviderError(
+                f"The model {model!r} returned an empty answer. Retry, or check the server."
+            )
+        if _is_refusal(draft):
             answer.refused, answer.text, answer.citations = True, REFUSAL, []
         else:
             # The streamed text was the model's draft; the Answer carries the verified one.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import Stemmer
 from chromadb.api.models.Collection import Collection
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters, VectorStoreQuery
@@ -126,7 +127,7 @@ class HybridRetriever:
                 existing_bm25=base.bm25,
                 filters=filters,
                 similarity_top_k=min(depth, count),
-                stemmer=base.stemmer,
+                stemmer=Stemmer.Stemmer("english"),  # PyStemmer objects are not thread-safe
             )
         except ValueError:  # every chunk filtered out
             return []

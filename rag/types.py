@@ -98,6 +98,7 @@ class Answer(BaseModel):
     contexts: list[Context] = Field(default_factory=list)
     mode: Literal["extractive", "openai"]
     refused: bool = False
+    incomplete: bool = False  # the provider's stream ended early: only what arrived is shown
     unsupported: list[str] = Field(default_factory=list)  # sentences no source supports
     conflicts: list[Conflict] = Field(default_factory=list)  # citations that disagree
     verification: Verification | None = None

@@ -28,6 +28,7 @@ _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _END = re.compile(r"([.!?…][\"'”’)]*)\s*$")
 
 SUPPORT_THRESHOLD = 0.55  # a citation below this does not support its sentence
+MIN_CLAIM_WORDS = 2  # a claim with fewer content words cannot be verified, so is unsupported
 MIN_SHARED_WORDS = 0.34  # share of the claim's content words a supporting sentence must have
 
 
@@ -83,6 +84,8 @@ def claim_support(
 ) -> float:
     """How well one source sentence supports a claim, 0..1; numbers must match."""
     wanted = content_terms(claim)
+    if len(wanted) < MIN_CLAIM_WORDS:
+        return 0.0  # "HACKED." or "Yes.": too little to check against any source
     have = content_terms(evidence.text)
     lexical = len(wanted & have) / len(wanted) if wanted else 0.0
     score = weight * float(claim_vec @ sent_vec) + (1 - weight) * lexical

@@ -23,6 +23,9 @@ class Reply:
     status: int = 200
     pieces: int = 4
     headers: dict[str, str] = field(default_factory=dict)
+    cut_after: int | None = None  # streamed pieces sent before the connection drops
+    raw_body: str | None = None  # sent as is (e.g. malformed JSON)
+    delay: float = 0.0  # seconds before answering (for read timeouts)
 
 
 class FakeOpenAI:
@@ -64,7 +67,15 @@ class FakeOpenAI:
                     {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
                 )
                 reply = fake.replies.popleft() if fake.replies else Reply("(no reply scripted)")
-                if reply.status != 200:
+                time.sleep(reply.delay)
+                if reply.raw_body is not None:
+                    data = reply.raw_body.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif reply.status != 200:
                     self._send_json(
                         reply.status,
                         {"error": {"message": f"scripted {reply.status}", "type": "server_error"}},
@@ -92,7 +103,10 @@ class FakeOpenAI:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 size = max(1, -(-len(reply.text) // reply.pieces))
-                for i in range(0, len(reply.text), size):
+                for n, i in enumerate(range(0, len(reply.text), size)):
+                    if reply.cut_after is not None and n == reply.cut_after:
+                        self.close_connection = True
+                        return  # the connection drops mid-stream: no finish, no [DONE]
                     self._event(_chunk(model, {"content": reply.text[i : i + size]}, None))
                     time.sleep(0.001)
                 self._event(_chunk(model, {}, "stop"))

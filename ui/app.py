@@ -89,6 +89,8 @@ def show_answer(answer: Answer, pipeline: Pipeline) -> None:
     if answer.rewritten_question:
         with st.expander("Searched for"):
             st.markdown(md(answer.rewritten_question))
+    if answer.incomplete:
+        st.warning("The provider stopped before finishing: this answer is incomplete.", icon="✂️")
     if answer.unsupported:
         listed = "; ".join(f"“{md(s)}”" for s in answer.unsupported)
         st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
