@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format bench-retrieval bench-citations bench-ui clean
+.PHONY: setup index run test lint format bench-retrieval bench-citations bench-ui bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -37,6 +37,9 @@ bench-citations: setup
 
 bench-ui: setup
 	$(PY) -m evals.bench_ui
+
+bench-load: setup
+	$(PY) -m evals.bench_load
 
 format: setup
 	$(BIN)/ruff format .

@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.conflicts import conflict_note, find_conflicts
 from rag.corpus import read_text
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
-from rag.errors import BadInputError, ProviderError
+from rag.errors import BadInputError, ProviderError, StoreError
 from rag.extractive import ExtractiveConfig, SentenceScorer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
@@ -35,7 +35,7 @@ from rag.llm import (
 )
 from rag.prompts import REFUSAL
 from rag.retrieve import FusionConfig, HybridRetriever
-from rag.store import open_client, open_collection
+from rag.store import describe_location, open_client, open_collection
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
 from rag.types import Answer, Context, CorpusInfo, IndexedFile, Usage
 from rag.verify import Verified, Verifier, with_markers
@@ -83,14 +83,19 @@ class Pipeline:
         self.store = store
         extractive = extractive or ExtractiveConfig(min_support=settings.min_support)
         self.scorer = SentenceScorer(embedder, extractive)
-        self.retriever = HybridRetriever(store, embedder, self.scorer, sentences, fusion)
+        self.retriever = HybridRetriever(
+            store, embedder, self.scorer, sentences, fusion, location=describe_location(settings)
+        )
         self.verifier = Verifier(self.scorer)
         self._llm_client = llm_client
         self._structured = True  # until the server rejects structured output
 
     def corpus(self) -> CorpusInfo:
         """Files, chunk count and last indexing time of the store."""
-        metadatas = self.store.client.get(include=["metadatas"])["metadatas"] or []
+        try:
+            metadatas = self.store.client.get(include=["metadatas"])["metadatas"] or []
+        except Exception as exc:
+            raise StoreError(f"The {self.retriever.location} failed: {exc}") from None
         files: dict[str, IndexedFile] = {}
         for meta in metadatas:
             name = str(meta["source_file"])

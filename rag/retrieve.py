@@ -28,7 +28,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.embeddings import Embedder
-from rag.errors import StoreError
+from rag.errors import RagError, StoreError
 from rag.extractive import SentenceScorer
 from rag.filters import Filters
 from rag.types import Context
@@ -60,7 +60,9 @@ class HybridRetriever:
         scorer: SentenceScorer,
         sentences: Collection | None = None,
         fusion: FusionConfig | None = None,
+        location: str = "Chroma store",
     ) -> None:
+        self.location = location
         self._store = store
         self._embedder = embedder
         self._scorer = scorer
@@ -89,6 +91,19 @@ class HybridRetriever:
     ) -> list[Context]:
         """The `top_k` best chunks for `question`, best first."""
         vector = self.embed_query(question) if query_vector is None else query_vector
+        try:
+            return self._retrieve(question, top_k, filters, vector)
+        except RagError:
+            raise
+        except Exception as exc:  # the store's client errors are not part of its API
+            raise StoreError(
+                f"The {self.location} failed: {str(exc).splitlines()[0]}. Check that it is "
+                "running; the next question tries again."
+            ) from None
+
+    def _retrieve(
+        self, question: str, top_k: int, filters: Filters | None, vector: np.ndarray
+    ) -> list[Context]:
         depth = max(self.fusion.candidates, top_k)
         metadata_filters = filters.to_metadata_filters() if filters else None
         where = filters.to_chroma_where() if filters else None
@@ -109,11 +124,7 @@ class HybridRetriever:
         query = VectorStoreQuery(
             query_embedding=vector.tolist(), similarity_top_k=depth, filters=filters
         )
-        try:
-            result = self._store.query(query)
-        except Exception as exc:
-            raise StoreError(f"Dense retrieval failed: {str(exc).splitlines()[0]}") from None
-        return list(result.nodes or [])
+        return list(self._store.query(query).nodes or [])
 
     def _lexical(
         self, question: str, depth: int, filters: MetadataFilters | None
@@ -138,15 +149,12 @@ class HybridRetriever:
         """Chunk ids in the order of their best-matching sentence."""
         if self._sentences is None or self.fusion.sentence_candidates == 0:
             return []
-        try:
-            result = self._sentences.query(
-                query_embeddings=[vector.tolist()],
-                n_results=self.fusion.sentence_candidates,
-                where=where,
-                include=["metadatas"],
-            )
-        except Exception as exc:
-            raise StoreError(f"Sentence retrieval failed: {str(exc).splitlines()[0]}") from None
+        result = self._sentences.query(
+            query_embeddings=[vector.tolist()],
+            n_results=self.fusion.sentence_candidates,
+            where=where,
+            include=["metadatas"],
+        )
         metadatas = (result.get("metadatas") or [[]])[0]
         return list(dict.fromkeys(str(m["chunk_id"]) for m in metadatas))
 

@@ -1,0 +1,98 @@
+"""Server mode: a real `chroma run` on 127.0.0.1; index and answer through HttpClient."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index import build_index
+from rag import Pipeline, Settings, StoreError
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+class ChromaServer:
+    """`chroma run` in a subprocess, stoppable and restartable on the same port and data."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [
+            str(CHROMA),
+            "run",
+            "--path",
+            str(self.path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{self.port}/api/v2/heartbeat"
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError("chroma run did not answer its heartbeat within 60 s")
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+            self._proc = None
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ChromaServer]:
+    if not CHROMA.exists():
+        pytest.skip(f"{CHROMA} not found (it comes with the chromadb package)")
+    srv = ChromaServer(tmp_path / "server-data")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_index_and_answer_against_a_server_then_survive_a_restart(
+    server: ChromaServer, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "articles"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "articles", corpus)
+    settings = Settings(
+        chroma_host="127.0.0.1",
+        chroma_port=server.port,
+        corpus_dir=corpus,
+        answer_mode="extractive",
+        chroma_path=tmp_path / "unused",
+    )
+    report = build_index(corpus, settings, progress=False)
+    assert len(report.added) == 5
+    assert not settings.chroma_path.exists()  # nothing was written to the embedded store
+    again = build_index(corpus, settings, progress=False)
+    assert len(again.unchanged) == 5 and again.chunks_written == 0
+
+    pipeline = Pipeline.from_settings(settings)
+    first = pipeline.answer("Where was Melania Trump born?")
+    assert first.citations[0].source_file == "000_e5097b3054c473ee.txt"
+
+    server.stop()
+    with pytest.raises(StoreError, match=f"127.0.0.1:{server.port}"):
+        pipeline.answer("Where was Melania Trump born?")
+    server.start()
+    back = pipeline.answer("Where was Melania Trump born?")
+    assert back.text == first.text and back.citations == first.citations
