@@ -56,17 +56,18 @@ def chunk_article(
     article: Article, splitter: SentenceSplitter, digest: str, indexed_at: float
 ) -> list[TextNode]:
     """Split an article's body into nodes whose offsets index the whole file."""
-    if not article.body.strip():
+    body = article.body  # one copy: slicing the property per chunk would copy the file each time
+    if not body.strip():
         return []
-    doc = Document(text=article.body, id_=article.source_file)
+    doc = Document(text=body, id_=article.source_file)
     pieces = splitter.get_nodes_from_documents([doc])
     nodes: list[TextNode] = []
     cursor = 0
     for position, piece in enumerate(pieces):
         text = piece.get_content(metadata_mode=MetadataMode.NONE)
         local = piece.start_char_idx if isinstance(piece, TextNode) else None
-        if local is None or article.body[local : local + len(text)] != text:
-            local = article.body.find(text, cursor)
+        if local is None or body[local : local + len(text)] != text:
+            local = body.find(text, cursor)
         if local < 0:  # the splitter altered the text; keep offsets honest by skipping it
             continue
         cursor = local + 1

@@ -73,3 +73,20 @@ def test_a_file_deleted_while_indexing_is_skipped(
     report = build_index(corpus, settings, progress=False)
     assert report.skipped["001_ef341db465d16e61.txt"].startswith("cannot read")
     assert "000_e5097b3054c473ee.txt" in report.added
+
+
+def test_a_50_mb_file_is_cut_into_bounded_chunks(tmp_path: Path) -> None:
+    from index.chunking import chunk_article, make_splitter
+    from rag.corpus import parse_article
+    from rag.tokens import count_tokens
+
+    one = "\n\n".join(read_text(p) for p in sorted(SAMPLE.glob("*.txt")))
+    big = tmp_path / "big.txt"
+    big.write_text((one + "\n\n") * (50_000_000 // len(one) + 1), encoding="utf-8")
+    text = read_text(big)
+    assert len(text) >= 50_000_000
+    nodes = chunk_article(parse_article("big.txt", text), make_splitter(192, 32), "0" * 24, 0.0)
+    assert len(nodes) > 50_000
+    for node in nodes[:: len(nodes) // 500]:  # a spread sample: exact slices of bounded size
+        start, end = node.metadata["start"], node.metadata["end"]
+        assert text[start:end] == node.text and count_tokens(node.text) <= 192
