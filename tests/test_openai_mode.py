@@ -205,21 +205,6 @@ def test_follow_up_is_rewritten_by_the_model(
     assert result.citations and result.citations[0].source_file == "004_8aaae1f506dad48b.txt"
 
 
-def test_rate_limit_is_retried_and_cost_estimated(
-    sample_settings: Settings, fake_openai: FakeOpenAI
-) -> None:
-    pipeline = openai_pipeline(
-        sample_settings, fake_openai, max_retries=1, chat_model="gpt-4o-mini"
-    )
-    alaska = _source(pipeline, "000", "by hand")
-    fake_openai.script(Reply(status=429, headers={"Retry-After": "0"}), f"{HANDED} [{alaska}].")
-    result = pipeline.answer(QUESTION)
-    assert len(fake_openai.requests) == 2 and not result.refused
-    assert result.usage is not None and result.usage.cost_usd is not None
-    expected = (result.usage.prompt_tokens * 0.15 + result.usage.completion_tokens * 0.60) / 1e6
-    assert result.usage.cost_usd == round(expected, 6)
-
-
 def test_prompt_fits_the_token_budget(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
     from rag.tokens import count_tokens
 

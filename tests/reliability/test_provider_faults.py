@@ -83,3 +83,18 @@ def test_stream_cut_midway_is_marked_incomplete(
     complete = Reply(text)
     fake_openai.script(complete)
     assert not pipeline.answer(Q).incomplete
+
+
+def test_rate_limit_is_retried_and_cost_estimated(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = _pipeline(
+        sample_settings, fake_openai.base_url, max_retries=1, chat_model="gpt-4o-mini"
+    )
+    text = "Trump delivered the letter by hand to Putin during their summit talks in Alaska [1]."
+    fake_openai.script(Reply(status=429, headers={"Retry-After": "0"}), text)
+    result = pipeline.answer(Q)
+    assert len(fake_openai.requests) == 2 and not result.refused
+    assert result.usage is not None and result.usage.cost_usd is not None
+    expected = (result.usage.prompt_tokens * 0.15 + result.usage.completion_tokens * 0.60) / 1e6
+    assert result.usage.cost_usd == round(expected, 6)

@@ -15,6 +15,7 @@ import pytest
 
 from index import build_index
 from rag import Pipeline, Settings, StoreError
+from tests.conftest import SAMPLE
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -72,7 +73,7 @@ def test_index_and_answer_against_a_server_then_survive_a_restart(
     server: ChromaServer, tmp_path: Path
 ) -> None:
     corpus = tmp_path / "articles"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "articles", corpus)
+    shutil.copytree(SAMPLE, corpus)
     settings = Settings(
         chroma_host="127.0.0.1",
         chroma_port=server.port,
