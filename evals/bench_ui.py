@@ -13,13 +13,9 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -27,6 +23,7 @@ from playwright.sync_api import sync_playwright
 from evals.bench_retrieval import ROOT
 from index import build_index
 from rag import Settings
+from ui.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 
 QUESTIONS = [
     "Where did Trump hand Putin the letter?",
@@ -36,31 +33,6 @@ QUESTIONS = [
     "What did Zelenskyy call the letter?",
     "When was the previous US-Russia summit held?",
 ]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < 120:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return time.perf_counter() - started
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("streamlit did not start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,40 +45,15 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(ROOT / "data" / "articles", corpus)
         settings = Settings(chroma_path=Path(tmp) / "chroma", corpus_dir=corpus)
         build_index(corpus, settings, progress=False)
-        port = _port()
         env = os.environ | {
             "RAG_CHROMA_PATH": str(settings.chroma_path),
             "RAG_CORPUS_DIR": str(corpus),
             "RAG_ANSWER_MODE": "extractive",
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "ui" / "app.py"),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            env=env,
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            startup = _wait(url)
+        started = time.perf_counter()
+        with running_chat(env, Path(tmp)) as url:
+            startup = time.perf_counter() - started
             timings = _ask_all(url)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     later = timings[1:]
     result = {
         "server_start_s": startup,
@@ -128,7 +75,9 @@ def _ask_all(url: str) -> list[float]:
     """Seconds from page open to the first answer (models load then), then per question."""
     times = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
         page = browser.new_page()
         opened = time.perf_counter()
         page.goto(url)

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,18 +16,9 @@ import pytest
 from index import build_index
 from rag import Settings
 from tests.conftest import ROOT, SAMPLE
+from ui.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE = (
     "date 2025-09-02 Sandbox test article\n\nThe museum in Tartu opened a hall of "
     "mechanical owls on Tuesday. <script>window.__pwned = 1</script> "
@@ -40,12 +26,6 @@ HOSTILE = (
 )
 
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -57,52 +37,18 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(SAMPLE, corpus)
     settings = Settings(chroma_path=root / "chroma", corpus_dir=corpus, answer_mode="extractive")
     build_index(corpus, settings, progress=False)
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAG_", "CHROMA_"))}
     env |= {"RAG_CHROMA_PATH": str(settings.chroma_path), "RAG_CORPUS_DIR": str(corpus)}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "ui" / "app.py"),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    server = subprocess.Popen(
-        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url)
+    with running_chat(env, root) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError("streamlit did not become healthy within 90 s")
 
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[object]:
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(app_url)
         yield page
