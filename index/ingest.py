@@ -39,7 +39,6 @@ from rag.store import open_client, open_collection
 
 log = logging.getLogger(__name__)
 
-_EMBED_BATCH = 256  # chunks embedded and written together
 _CHROMA_BATCH = 4096  # records per Chroma add call
 
 
@@ -115,7 +114,7 @@ def build_index(
     paths = bar if on_progress is None else _reporting(bar, len(files), on_progress)
     for pending in _changed_files(paths, root, stored, fingerprint, splitter, report, seen):
         batch.append(pending)
-        if sum(len(p.nodes) for p in batch) >= _EMBED_BATCH:
+        if sum(len(p.nodes) for p in batch) >= settings.index_batch:
             _write(store, sentences, embedder, batch, report)
             batch = []
     _write(store, sentences, embedder, batch, report)

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         le=512,
         validation_alias=AliasChoices("RAG_CHUNK_OVERLAP", "chunk_overlap"),
     )
+    index_batch: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("RAG_INDEX_BATCH", "index_batch"),
+    )
     top_k: int = Field(default=5, ge=1, le=50, validation_alias=AliasChoices("RAG_TOP_K", "top_k"))
     min_support: float = Field(
         default=DEFAULT_MIN_SUPPORT,
