@@ -95,6 +95,13 @@ class HybridRetriever:
             return self._retrieve(question, top_k, filters, vector)
         except RagError:
             raise
+        except Exception:  # e.g. chunks deleted by an index run between two of our reads
+            with self._lock:
+                self._bm25 = None  # rebuilt from the store on the retry
+        try:
+            return self._retrieve(question, top_k, filters, vector)
+        except RagError:
+            raise
         except Exception as exc:  # the store's client errors are not part of its API
             raise StoreError(
                 f"The {self.location} failed: {str(exc).splitlines()[0]}. Check that it is "
@@ -188,7 +195,9 @@ class HybridRetriever:
         missing = [i for i in ordered if i not in nodes]
         if missing:
             nodes.update((n.node_id, n) for n in self._store.get_nodes(missing))
-        return [_to_context(nodes[i], fused[i] / best) for i in ordered if i in nodes]
+        # A chunk can vanish between two reads while an index run replaces it: skip it.
+        kept = [i for i in ordered if i in nodes and "source_file" in nodes[i].metadata]
+        return [_to_context(nodes[i], fused[i] / best) for i in kept]
 
     def _rerank(self, question: str, vector: np.ndarray, head: list[Context]) -> list[Context]:
         if not head:

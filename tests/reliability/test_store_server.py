@@ -97,3 +97,44 @@ def test_index_and_answer_against_a_server_then_survive_a_restart(
     server.start()
     back = pipeline.answer("Where was Melania Trump born?")
     assert back.text == first.text and back.citations == first.citations
+
+
+def test_answers_keep_coming_while_another_process_reindexes(
+    server: ChromaServer, tmp_path: Path
+) -> None:
+    import os
+
+    corpus = tmp_path / "articles"
+    shutil.copytree(SAMPLE, corpus)
+    settings = Settings(
+        chroma_host="127.0.0.1",
+        chroma_port=server.port,
+        corpus_dir=corpus,
+        answer_mode="extractive",
+    )
+    build_index(corpus, settings, progress=False)
+    pipeline = Pipeline.from_settings(settings)
+    question = "Where was Melania Trump born?"
+    before = pipeline.answer(question)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "CHROMA_", "OPENAI_"))}
+    env |= {
+        "CHROMA_HOST": "127.0.0.1",
+        "CHROMA_PORT": str(server.port),
+        "RAG_INDEX_BATCH": "2",
+        "RAG_CHUNK_OVERLAP": "48",
+    }  # every file re-chunked
+    indexer = subprocess.Popen(
+        [sys.executable, "-m", "index", str(corpus), "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    answers = []
+    while indexer.poll() is None:
+        answers.append(pipeline.answer(question))  # must never raise
+    out, err = indexer.communicate()
+    assert indexer.returncode == 0, err
+    assert "5 updated" in out.decode()
+    assert answers and all(
+        a.citations[0].source_file == before.citations[0].source_file for a in answers
+    )
