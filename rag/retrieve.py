@@ -116,10 +116,12 @@ class HybridRetriever:
         where = filters.to_chroma_where() if filters else None
         ranked: list[tuple[Sequence[BaseNode | str], float]] = [
             (self._dense(vector, depth, metadata_filters), self.fusion.dense_weight),
+            # BM25 hits count by id only: their text is read from the store, so a BM25 index
+            # older than the store can never put outdated text in a context.
             (self._lexical(question, depth, metadata_filters), self.fusion.bm25_weight),
             (self._sentence_votes(vector, where), self.fusion.sentence_weight),
         ]
-        fused = self._fuse(ranked)
+        fused = self._fuse(ranked, limit=max(self.fusion.rerank_depth, top_k))
         if self.fusion.rerank_depth:
             head = self._rerank(question, vector, fused[: self.fusion.rerank_depth])
             fused = head + fused[self.fusion.rerank_depth :]
@@ -133,9 +135,7 @@ class HybridRetriever:
         )
         return list(self._store.query(query).nodes or [])
 
-    def _lexical(
-        self, question: str, depth: int, filters: MetadataFilters | None
-    ) -> list[BaseNode]:
+    def _lexical(self, question: str, depth: int, filters: MetadataFilters | None) -> list[str]:
         base, count = self._current_bm25()
         if base is None:
             return []
@@ -150,7 +150,7 @@ class HybridRetriever:
         except ValueError:  # every chunk filtered out
             return []
         hits: list[NodeWithScore] = retriever.retrieve(QueryBundle(question))
-        return [hit.node for hit in hits if (hit.score or 0.0) > 0.0]
+        return [hit.node.node_id for hit in hits if (hit.score or 0.0) > 0.0]
 
     def _sentence_votes(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
         """Chunk ids in the order of their best-matching sentence."""
@@ -181,7 +181,9 @@ class HybridRetriever:
         retriever.bm25.corpus = retriever.corpus
         return retriever, len(nodes)
 
-    def _fuse(self, ranked: list[tuple[Sequence[BaseNode | str], float]]) -> list[Context]:
+    def _fuse(
+        self, ranked: list[tuple[Sequence[BaseNode | str], float]], limit: int
+    ) -> list[Context]:
         fused: dict[str, float] = {}
         nodes: dict[str, BaseNode] = {}
         for hits, weight in ranked:
@@ -191,10 +193,13 @@ class HybridRetriever:
                     nodes.setdefault(node_id, hit)
                 fused[node_id] = fused.get(node_id, 0.0) + weight / (self.fusion.rrf_k + rank + 1)
         best = sum(weight for _, weight in ranked) / (self.fusion.rrf_k + 1)
-        ordered = sorted(fused, key=lambda node_id: -fused[node_id])
+        ordered = sorted(fused, key=lambda node_id: -fused[node_id])[:limit]
         missing = [i for i in ordered if i not in nodes]
         if missing:
             nodes.update((n.node_id, n) for n in self._store.get_nodes(missing))
+            if any(i not in nodes for i in missing):
+                with self._lock:
+                    self._bm25 = None  # it returned chunks the store no longer has: rebuild
         # A chunk can vanish between two reads while an index run replaces it: skip it.
         kept = [i for i in ordered if i in nodes and "source_file" in nodes[i].metadata]
         return [_to_context(nodes[i], fused[i] / best) for i in kept]

@@ -21,7 +21,8 @@ def _sides(pipeline: Pipeline, filters: Filters) -> dict[str, set[str]]:
     retriever = pipeline.retriever
     vector = retriever.embed_query(QUESTION)
     dense = retriever._dense(vector, 50, filters.to_metadata_filters())
-    lexical = retriever._lexical(QUESTION, 50, filters.to_metadata_filters())
+    lexical_ids = retriever._lexical(QUESTION, 50, filters.to_metadata_filters())
+    lexical = pipeline.store.get_nodes(lexical_ids) if lexical_ids else []
     contexts = retriever.retrieve(QUESTION, 50, filters, vector)
     return {
         "dense": {n.metadata["source_file"] for n in dense},
