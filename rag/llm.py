@@ -12,6 +12,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from rag.config import Settings
 from rag.errors import ConfigError, ProviderError
+from rag.history import Message
 from rag.prompts import (
     ANSWER_SCHEMA,
     CONDENSE_PROMPT,
@@ -22,8 +23,6 @@ from rag.prompts import (
 )
 from rag.tokens import count_tokens
 from rag.types import Context, Usage
-
-Message = dict[str, str]
 
 
 def make_client(settings: Settings) -> openai.OpenAI:

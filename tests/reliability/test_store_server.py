@@ -70,18 +70,24 @@ def server(tmp_path: Path) -> Iterator[ChromaServer]:
     srv.stop()
 
 
-def test_index_and_answer_against_a_server_then_survive_a_restart(
-    server: ChromaServer, tmp_path: Path
-) -> None:
+@pytest.fixture
+def server_settings(server: ChromaServer, tmp_path: Path) -> Settings:
+    """Settings pointing at the server, with a private copy of the sample corpus."""
     corpus = tmp_path / "articles"
     shutil.copytree(SAMPLE, corpus)
-    settings = Settings(
+    return Settings(
         chroma_host="127.0.0.1",
         chroma_port=server.port,
         corpus_dir=corpus,
         answer_mode="extractive",
         chroma_path=tmp_path / "unused",
     )
+
+
+def test_index_and_answer_against_a_server_then_survive_a_restart(
+    server: ChromaServer, server_settings: Settings
+) -> None:
+    settings, corpus = server_settings, server_settings.corpus_dir
     report = build_index(corpus, settings, progress=False)
     assert len(report.added) == 5
     assert not settings.chroma_path.exists()  # nothing was written to the embedded store
@@ -101,18 +107,11 @@ def test_index_and_answer_against_a_server_then_survive_a_restart(
 
 
 def test_answers_keep_coming_while_another_process_reindexes(
-    server: ChromaServer, tmp_path: Path
+    server: ChromaServer, server_settings: Settings
 ) -> None:
     import os
 
-    corpus = tmp_path / "articles"
-    shutil.copytree(SAMPLE, corpus)
-    settings = Settings(
-        chroma_host="127.0.0.1",
-        chroma_port=server.port,
-        corpus_dir=corpus,
-        answer_mode="extractive",
-    )
+    settings, corpus = server_settings, server_settings.corpus_dir
     build_index(corpus, settings, progress=False)
     pipeline = Pipeline.from_settings(settings)
     question = "Where was Melania Trump born?"
