@@ -58,11 +58,6 @@ class Verification(BaseModel):
     reattributed: int = 0  # sentences whose citation was moved to a supporting source
     dropped: int = 0  # citations removed as unsupported
 
-    @property
-    def draft_precision(self) -> float:
-        """Share of the draft's citations that supported their sentence."""
-        return self.supported / self.checked if self.checked else 1.0
-
 
 class Conflict(BaseModel):
     """Two citations whose sources disagree: one affirms, the other denies."""
