@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format bench-retrieval bench-citations bench-ui bench-load clean
+.PHONY: setup index run test lint format eval bench-retrieval bench-citations bench-ui bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,12 @@ lint: setup
 
 test: lint
 	$(PY) -m pytest
+
+# The articles suite offline; fails if answers fall under the bars measured when it shipped.
+eval: setup
+	$(BIN)/rag eval evals/suites/articles.yaml --mode extractive $(EVAL) \
+		--fail-under passed=0.65 --fail-under fact_recall=0.70 \
+		--fail-under citation_validity=1.0 --fail-under hit@5=0.90 --fail-above errors=0
 
 bench-retrieval: setup
 	$(PY) -m evals.bench_retrieval $(BENCH)

@@ -1,4 +1,4 @@
-"""The `rag` command: index, ask, ui."""
+"""The `rag` command: index, ask, eval, ui."""
 
 from __future__ import annotations
 
@@ -106,6 +106,90 @@ def render(result: Answer) -> str:
         lines.append(f"[{c.n}] {c.source_file} ({date}) chars {c.start}-{c.end}")
         lines.append(f'    "{c.quote}"')
     return "\n".join(lines).rstrip()
+
+
+def _bars(values: list[str] | None, flag: str) -> dict[str, float]:
+    bars = {}
+    for item in values or []:
+        name, _, number = item.partition("=")
+        try:
+            bars[name.strip()] = float(number)
+        except ValueError:
+            typer.secho(
+                f"Error: {flag} takes metric=value (e.g. fact_recall=0.8), got {item!r}.",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(2) from None
+    return bars
+
+
+@app.command("eval")
+def eval_cmd(
+    suite: Annotated[Path, typer.Argument(help="A .yaml suite or a bench folder.")],
+    mode: Annotated[str | None, typer.Option(help="auto, extractive or openai.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder; an unfinished run's folder resumes it.")
+    ] = None,
+    compare: Annotated[
+        Path | None, typer.Option(help="An earlier run folder: report deltas and regressions.")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option("--fail-under", help="metric=value: exit 1 if the metric is below it."),
+    ] = None,
+    fail_above: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-above", help="metric=value: exit 1 if above (false_refusal_rate, latency)."
+        ),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per case.")] = 120.0,
+    repeat: Annotated[int, typer.Option(min=1, max=100)] = 1,
+    limit: Annotated[int | None, typer.Option(min=1, help="Run a random sample.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    judge: Annotated[
+        bool | None,
+        typer.Option("--judge/--no-judge", help="LLM-judge metrics (default: on with a key)."),
+    ] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Run an eval suite, write its reports, and gate on metric bars."""
+    from evals import run_suite
+    from evals.report import metric_rows
+
+    under, above = _bars(fail_under, "--fail-under"), _bars(fail_above, "--fail-above")
+    env = Path(".env")
+    try:
+        report = run_suite(
+            suite,
+            mode=mode,
+            out=out,
+            compare=compare,
+            concurrency=concurrency,
+            timeout=timeout,
+            repeat=repeat,
+            limit=limit,
+            seed=seed,
+            judge=judge,
+            judge_model=judge_model,
+            progress=not quiet,
+            env_file=env if env.is_file() else None,
+        )
+        failures = report.gate(under, above)
+    except RagError as exc:
+        _fail(exc)
+    for name, mean, n, spread, _ in metric_rows(report):
+        typer.echo(f"{name:<20} {mean:>7}  n={n:<5} {spread}")
+    typer.echo(f"errors: {len(report.errors)}; reports in {report.run_dir}")
+    if report.comparison and report.comparison.regressed:
+        typer.echo(f"regressed: {', '.join(report.comparison.regressed)}")
+    for failure in failures:
+        typer.secho(f"FAIL: {failure}", fg=typer.colors.RED, err=True)
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()

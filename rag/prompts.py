@@ -49,3 +49,22 @@ ANSWER_SCHEMA = {
 CONDENSE_PROMPT = """Rewrite the user's last question as one standalone question that can be \
 understood without the conversation: replace pronouns with the people, places and things they \
 refer to. Reply with the question only. If it is already standalone, repeat it unchanged."""
+
+# The eval suites' LLM judge (evals/judge.py). Each reply is one JSON object.
+JUDGE_CORRECTNESS_PROMPT = """You grade a question-answering system. Compare the ANSWER with \
+the REFERENCE answer(s) for the QUESTION. Score 1 if the answer states what the reference \
+states (extra correct detail is fine), 0.5 if it is partly right, 0 if it is wrong, missing or \
+contradicts the reference. Reply with JSON only: {"score": <0, 0.5 or 1>, "reason": "<one \
+sentence>"}"""
+
+JUDGE_FAITHFULNESS_PROMPT = """You check whether an answer is faithful to its sources. Each \
+sentence of the ANSWER cites quotes by number; the QUOTES are the only evidence. Score the share \
+of the answer's claims that the cited quotes state or directly imply (1 = all, 0 = none). Reply \
+with JSON only: {"score": <number from 0 to 1>, "reason": "<one sentence naming any unsupported \
+claim>"}"""
+
+JUDGE_TEMPLATE = """QUESTION: {question}
+
+{evidence}
+
+ANSWER: {answer}"""

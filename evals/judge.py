@@ -1,0 +1,77 @@
+"""LLM-judge metrics (answer correctness, faithfulness) through any OpenAI-compatible server.
+
+A reply that is not the asked-for JSON is recorded as that case's judge error, never
+averaged in as a score.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import openai
+
+from evals.suite import Case
+from rag.config import Settings
+from rag.llm import describe_provider_error, make_client
+from rag.prompts import JUDGE_CORRECTNESS_PROMPT, JUDGE_FAITHFULNESS_PROMPT, JUDGE_TEMPLATE
+from rag.types import Answer, Usage
+
+_JSON = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class Judge:
+    """Grades answers with a chat model; one instance per run, shared by the worker threads."""
+
+    def __init__(self, settings: Settings, model: str | None = None) -> None:
+        self.client = make_client(settings)
+        self.model = model or settings.chat_model
+
+    def grade(self, case: Case, answer: Answer) -> dict[str, Any]:
+        """{"judge_correctness": {...}, "judge_faithfulness": {...}} for what applies."""
+        verdicts: dict[str, Any] = {}
+        if case.reference:
+            evidence = "REFERENCE: " + " | ".join(case.reference)
+            verdicts["judge_correctness"] = self._ask(
+                JUDGE_CORRECTNESS_PROMPT, case.question, evidence, answer.text
+            )
+        if answer.citations and not answer.refused:
+            quotes = "\n".join(f'[{c.n}] "{c.quote}"' for c in answer.citations)
+            verdicts["judge_faithfulness"] = self._ask(
+                JUDGE_FAITHFULNESS_PROMPT, case.question, "QUOTES:\n" + quotes, answer.text
+            )
+        return verdicts
+
+    def _ask(self, system: str, question: str, evidence: str, answer: str) -> dict[str, Any]:
+        user = JUDGE_TEMPLATE.format(question=question, evidence=evidence, answer=answer)
+        try:
+            resp = self.client.chat.completions.create(
+                model=self.model,
+                temperature=0,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            )
+        except (openai.OpenAIError, ValueError) as exc:
+            return {"error": describe_provider_error(exc, self.client)}
+        content = (resp.choices[0].message.content if resp.choices else None) or ""
+        verdict = parse_verdict(content)
+        if resp.usage is not None:
+            verdict["tokens"] = Usage(
+                prompt_tokens=resp.usage.prompt_tokens,
+                completion_tokens=resp.usage.completion_tokens,
+                total_tokens=resp.usage.total_tokens,
+            ).total_tokens
+        return verdict
+
+
+def parse_verdict(content: str) -> dict[str, Any]:
+    """{"score", "reason"} from the judge's reply, or {"error", "raw"} saying what was wrong."""
+    found = _JSON.search(content)
+    try:
+        data = json.loads(found.group(0) if found else content)
+    except json.JSONDecodeError:
+        return {"error": "judge reply is not JSON", "raw": content[:500]}
+    score = data.get("score") if isinstance(data, dict) else None
+    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+        return {"error": "judge reply has no score between 0 and 1", "raw": content[:500]}
+    return {"score": float(score), "reason": str(data.get("reason", ""))}

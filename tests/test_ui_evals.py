@@ -1,0 +1,70 @@
+"""The Evals page through Streamlit's AppTest: run a suite, read a run, compare two runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from evals import run_suite
+from evals.runner import DEFAULT_RUNS
+from rag import Settings
+
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "pages" / "1_Evals.py")
+
+CASES = """\
+  - id: birthplace
+    question: Where was Melania Trump born?
+    expected_sources: 000_e5097b3054c473ee.txt
+    facts: Slovenia
+    tags: [single]
+  - id: capital
+    question: What is the capital of Australia?
+    unanswerable: true
+    tags: [unanswerable]
+"""
+
+
+def write_suite(tmp_path: Path, settings: Settings) -> Path:
+    path = tmp_path / "mini.yaml"
+    path.write_text(f"name: mini\ncorpus: {settings.corpus_dir}\ncases:\n{CASES}")
+    return path
+
+
+def test_page_runs_a_suite_with_progress(tmp_path: Path, sample_settings: Settings) -> None:
+    suite = write_suite(tmp_path, sample_settings)
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception
+    assert "No finished runs" in at.info[0].value
+    at.selectbox[0].set_value("Other path…")
+    at.text_input[0].set_value(str(suite))
+    at.selectbox[1].set_value("extractive")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert "Finished" in at.success[0].value
+    runs = list(DEFAULT_RUNS.iterdir())
+    assert len(runs) == 1 and (runs[0] / "report.html").is_file()
+    assert any(r["metric"] == "passed" for r in at.dataframe[0].value.to_dict("records"))
+
+
+def test_page_compares_runs_and_drills_into_cases(
+    tmp_path: Path, sample_settings: Settings
+) -> None:
+    suite = write_suite(tmp_path, sample_settings)
+    shared = {"chroma_path": sample_settings.chroma_path, "collection": sample_settings.collection}
+    run_suite(suite, mode="extractive", out=DEFAULT_RUNS / "a", progress=False, **shared)
+    run_suite(
+        suite, mode="extractive", out=DEFAULT_RUNS / "b", progress=False, min_support=0.99, **shared
+    )
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    run_box = next(s for s in at.selectbox if s.label == "Run")
+    run_box.set_value(str(DEFAULT_RUNS / "b")).run()
+    compare_box = next(s for s in at.selectbox if s.label == "Compare with")
+    compare_box.set_value(str(DEFAULT_RUNS / "a")).run()
+    assert not at.exception
+    assert "Regressed: birthplace" in at.error[0].value
+    assert len(at.get("vega_lite_chart")) == 4  # metric bars, tags, latency, deltas
+    at.toggle[0].set_value(True).run()
+    case_box = next(s for s in at.selectbox if s.label == "Case")
+    assert case_box.options == ["birthplace #1"]  # only the failed case is listed

@@ -1,0 +1,151 @@
+"""Streamlit Evals page: run a suite with progress, read its charts, drill into cases, and
+compare two runs. Rendering and session state only: `evals` does the work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from evals import charts, run_suite
+from evals.report import Report, compare_runs, load_run, metric_rows
+from evals.runner import DEFAULT_RUNS, iter_runs
+from rag import RagError
+
+SUITES = Path(__file__).resolve().parents[2] / "evals" / "suites"
+
+
+def run_panel() -> None:
+    """Pick a suite and options, run it with a progress bar."""
+    shipped = sorted(str(p) for p in SUITES.glob("*.y*ml"))
+    with st.form("run"):
+        choice = st.selectbox("Suite", [*shipped, "Other path…"])
+        other = st.text_input("Other suite (a .yaml file or a bench folder)")
+        left, middle, right = st.columns(3)
+        mode = left.selectbox("Mode", ["auto", "extractive", "openai"])
+        limit = middle.number_input("Sample size (0 = all)", min_value=0, value=0)
+        concurrency = right.number_input("Concurrency", min_value=1, max_value=16, value=1)
+        submitted = st.form_submit_button("Run suite", type="primary")
+    if not submitted:
+        return
+    path = other.strip() if choice == "Other path…" else choice
+    bar = st.progress(0.0, text="Indexing the suite's corpus…")
+    try:
+        report = run_suite(
+            path,
+            mode=mode,
+            limit=int(limit) or None,
+            concurrency=int(concurrency),
+            progress=False,
+            on_progress=lambda done, total: bar.progress(
+                done / total, text=f"{done}/{total} cases"
+            ),
+        )
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    st.success(f"Finished: {report.run_dir}")
+    st.session_state.latest_run = report.run_dir
+
+
+def show_run(run_dir: Path, compare_to: Path | None) -> None:
+    """A finished run: metrics, charts, comparison, cases."""
+    summary, rows = load_run(run_dir)
+    report = Report.model_validate(summary)
+    if compare_to is not None:
+        report.comparison = compare_runs(report, rows, compare_to)
+    st.caption(
+        f"{report.suite} · {report.cases} cases × {report.repeats} · mode {report.mode} · "
+        f"{report.finished} · {len(report.errors)} errored"
+    )
+    st.dataframe(
+        [
+            dict(zip(["metric", "mean", "n", "spread", "meaning"], r, strict=True))
+            for r in metric_rows(report)
+        ],
+        hide_index=True,
+    )
+    for title, chart in [
+        ("Metrics", charts.metric_bars(report)),
+        ("Pass rate by tag", charts.tag_bars(report)),
+        ("Latency", charts.latency_histogram(rows)),
+    ]:
+        if chart is not None:
+            st.subheader(title)
+            st.altair_chart(chart)
+    if report.comparison:
+        show_comparison(report)
+    show_cases(rows)
+
+
+def show_comparison(report: Report) -> None:
+    """Deltas against the compared run and the cases that regressed."""
+    comparison = report.comparison
+    assert comparison is not None
+    st.subheader(f"Against {Path(comparison.against).name}")
+    chart = charts.delta_bars(comparison)
+    if chart is not None:
+        st.altair_chart(chart)
+    if comparison.regressed:
+        st.error("Regressed: " + ", ".join(comparison.regressed))
+    else:
+        st.success("No case regressed.")
+    if comparison.fixed:
+        st.info("Fixed: " + ", ".join(comparison.fixed))
+
+
+def show_cases(rows: list[dict[str, Any]]) -> None:
+    """The case table, filtered by result, and one case in full."""
+    st.subheader("Cases")
+    results = {r["case_id"] + f" #{r['repeat'] + 1}": r for r in rows}
+    only_failed = st.toggle("Only failed or errored cases")
+    table = [
+        {"case": key, "result": _result(r), "question": r["question"], "tags": ", ".join(r["tags"])}
+        for key, r in results.items()
+        if not only_failed or _result(r) != "PASS"
+    ]
+    st.dataframe(table, hide_index=True)
+    if not table:
+        return
+    key = st.selectbox("Case", [t["case"] for t in table])
+    row = results[key]
+    st.text(row["question"])
+    if row["status"] != "ok":
+        st.error(f"{row['status']}: {row['error']}")
+        return
+    st.text(row["answer"])
+    if row.get("missing_facts"):
+        st.warning("Missing facts: " + "; ".join(row["missing_facts"]))
+    st.json({"scores": row["scores"], "citations": row["citations"], "judge": row.get("judge", {})})
+
+
+def _result(row: dict[str, Any]) -> str:
+    if row["status"] != "ok":
+        return row["status"].upper()
+    return "PASS" if row["scores"].get("passed") == 1.0 else "FAIL"
+
+
+def main() -> None:
+    """Render the Evals page."""
+    st.set_page_config(page_title="Evals", page_icon="📊")
+    st.title("Evals")
+    with st.expander("Run a suite", expanded=not any(iter_runs())):
+        run_panel()
+    runs = list(iter_runs())
+    if not runs:
+        st.info(f"No finished runs under {DEFAULT_RUNS} yet: run a suite above or `make eval`.")
+        return
+    labels = {str(p): p for p in runs}
+    current = st.session_state.get("latest_run")
+    index = list(labels).index(current) if current in labels else 0
+    chosen = st.selectbox("Run", list(labels), index=index)
+    other = st.selectbox("Compare with", ["(none)", *[k for k in labels if k != chosen]])
+    try:
+        show_run(labels[chosen], labels.get(other))
+    except (RagError, json.JSONDecodeError, OSError) as exc:
+        st.error(f"Cannot read {chosen}: {exc}")
+
+
+main()
