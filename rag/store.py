@@ -82,7 +82,10 @@ def open_client(settings: Settings, *, create: bool) -> ClientAPI:
     if not create and not settings.chroma_path.exists():
         raise IndexNotBuiltError(_not_built(settings))
     try:
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        # Chroma caches clients by the path string: a relative one would keep pointing at the
+        # directory it first resolved to after the process changes directory.
+        path = str(settings.chroma_path.resolve())
+        return chromadb.PersistentClient(path=path, settings=chroma_settings)
     except Exception as exc:
         raise StoreError(
             f"Cannot open the {describe_location(settings)}: {_first_line(exc)}"

@@ -79,3 +79,19 @@ def test_empty_file_is_skipped_not_indexed(corpus_copy: tuple[Path, Settings]) -
     assert report.skipped == {"blank.txt": "no text"}
     assert "blank.txt" not in report.added and len(report.added) == 5
     assert not [c for c in _chunks(settings).values() if c["source_file"] == "blank.txt"]
+
+
+def test_relative_store_path_follows_the_working_directory(
+    corpus_copy: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma caches clients by path string; a relative path must not keep the first cwd's."""
+    corpus, _ = corpus_copy
+    settings = Settings(chroma_path=Path("store"), corpus_dir=corpus)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    build_index(corpus, settings, progress=False)
+    monkeypatch.chdir(tmp_path / "b")
+    report = build_index(corpus, settings, progress=False)
+    assert len(report.added) == 5  # a new, empty store in b, not a's
+    assert (tmp_path / "b" / "store").is_dir()

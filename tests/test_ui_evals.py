@@ -40,7 +40,7 @@ def test_page_runs_a_suite_with_progress(tmp_path: Path, sample_settings: Settin
     at.text_input[0].set_value(str(suite))
     at.selectbox[1].set_value("extractive")
     at.button[0].click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Finished" in at.success[0].value
     runs = list(DEFAULT_RUNS.iterdir())
     assert len(runs) == 1 and (runs[0] / "report.html").is_file()
