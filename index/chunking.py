@@ -15,7 +15,7 @@ from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 # Metadata carried by every chunk; only the title is embedded alongside the text.
 _NOT_EMBEDDED = [
