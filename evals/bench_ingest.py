@@ -70,7 +70,8 @@ def _raw_child(store: str, sample: int, queue: Any) -> None:
 
     settings = Settings(chroma_path=Path(store))
     embedder = LocalEmbedder()
-    collection = open_collection(open_client(settings, create=False), settings, embedder, create=False)
+    client = open_client(settings, create=False)
+    collection = open_collection(client, settings, embedder, create=False)
     got = collection.get(include=["documents", "metadatas"])
     texts = [
         f"{m.get('title', '')}\n{d}"  # what embedding a chunk whole reads: title, then text

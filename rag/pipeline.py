@@ -35,7 +35,7 @@ from rag.llm import (
 )
 from rag.prompts import REFUSAL
 from rag.retrieve import FusionConfig, HybridRetriever
-from rag.store import describe_location, open_client, open_collection
+from rag.store import describe_location, open_client, open_collection, reopen_client
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
 from rag.types import Answer, Context, CorpusInfo, IndexedFile, Usage
 from rag.verify import Verified, Verifier, with_markers
@@ -80,7 +80,6 @@ class Pipeline:
         self.settings = settings
         self.mode = settings.resolved_mode
         self.embedder = embedder
-        self.store = store
         extractive = extractive or ExtractiveConfig(min_support=settings.min_support)
         self.scorer = SentenceScorer(embedder, extractive)
         self.retriever = HybridRetriever(
@@ -127,6 +126,11 @@ class Pipeline:
             raise BadInputError(f"{source_file!r} is not a file of the corpus folder {root}.")
         return read_text(path)
 
+    @property
+    def store(self) -> ChromaVectorStore:
+        """The chunk store (reopened from disk if another process rewrote it)."""
+        return self.retriever.store
+
     def refresh(self) -> None:
         """Pick up what an index run changed (the BM25 side is rebuilt)."""
         self.retriever.refresh()
@@ -141,13 +145,24 @@ class Pipeline:
         chroma = open_client(settings, create=False)
         collection = open_collection(chroma, settings, embedder, create=False)
         sentences = open_collection(chroma, settings, embedder, create=False, sentences=True)
-        return cls(
+        pipeline = cls(
             settings,
             embedder=embedder,
             store=ChromaVectorStore(chroma_collection=collection),
             sentences=sentences,
             llm_client=client,
         )
+        if not settings.uses_server:
+            pipeline.retriever.reopen = pipeline._reopen
+        return pipeline
+
+    def _reopen(self) -> tuple[ChromaVectorStore, Collection | None]:
+        chroma = reopen_client(self.settings)
+        collection = open_collection(chroma, self.settings, self.embedder, create=False)
+        sentences = open_collection(
+            chroma, self.settings, self.embedder, create=False, sentences=True
+        )
+        return ChromaVectorStore(chroma_collection=collection), sentences
 
     def retrieve(
         self,

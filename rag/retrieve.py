@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,13 @@ class HybridRetriever:
         self._bm25: BM25Retriever | None = None
         self._bm25_count = -1
         self._lock = threading.Lock()
+        # Reopens the store from disk (embedded mode), for when another process rewrote it.
+        self.reopen: Callable[[], tuple[ChromaVectorStore, Collection | None]] | None = None
+
+    @property
+    def store(self) -> ChromaVectorStore:
+        """The chunk store queries go to (replaced when the store is reopened)."""
+        return self._store
 
     def refresh(self) -> None:
         """Rebuild the BM25 side from the store's current chunks."""
@@ -98,6 +105,8 @@ class HybridRetriever:
         except Exception:  # e.g. chunks deleted by an index run between two of our reads
             with self._lock:
                 self._bm25 = None  # rebuilt from the store on the retry
+                if self.reopen is not None:  # another process may have rewritten the store
+                    self._store, self._sentences = self.reopen()
         try:
             return self._retrieve(question, top_k, filters, vector)
         except RagError:

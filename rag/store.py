@@ -92,6 +92,21 @@ def open_client(settings: Settings, *, create: bool) -> ClientAPI:
         ) from None
 
 
+def reopen_client(settings: Settings) -> ClientAPI:
+    """A new embedded client that reads the store from disk again.
+
+    Chroma's embedded client keeps its index in memory and does not see what another process
+    writes (its queries then fail with "Error finding id"); dropping its cached system for
+    this path makes the next client load the store as it is on disk now.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    path = str(settings.chroma_path.resolve())
+    SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    return open_client(settings, create=False)
+
+
 def open_collection(
     client: ClientAPI,
     settings: Settings,

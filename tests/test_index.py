@@ -95,3 +95,27 @@ def test_relative_store_path_follows_the_working_directory(
     report = build_index(corpus, settings, progress=False)
     assert len(report.added) == 5  # a new, empty store in b, not a's
     assert (tmp_path / "b" / "store").is_dir()
+
+
+def test_chunk_vector_is_the_weighted_mean_of_its_sentences_and_title(
+    sample_settings: Settings,
+) -> None:
+    """One model pass per distinct sentence: the chunk's vector is composed from them."""
+    import numpy as np
+
+    embedder = build_embedder(sample_settings)
+    client = open_client(sample_settings, create=False)
+    chunks = open_collection(client, sample_settings, embedder, create=False)
+    sentences = open_collection(client, sample_settings, embedder, create=False, sentences=True)
+    got = chunks.get(include=["embeddings", "metadatas"], limit=3)
+    for chunk_id, stored, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
+        parts = sentences.get(where={"chunk_id": chunk_id}, include=["documents", "embeddings"])
+        texts = [*parts["documents"], meta["title"]]
+        vectors = np.vstack([parts["embeddings"], embedder.embed([meta["title"]])])
+        weights = np.array([len(t) for t in texts], dtype=np.float32)
+        expected = (vectors * weights[:, None]).sum(axis=0)
+        expected /= np.linalg.norm(expected)
+        assert float(np.dot(expected, stored)) > 0.9999
+        # and it still points where the chunk's own text does
+        whole = embedder.embed([meta["title"] + "\n" + chunks.get(ids=[chunk_id])["documents"][0]])
+        assert float(np.dot(whole[0], stored)) > 0.8

@@ -1,0 +1,138 @@
+"""Retrieval latency as the index grows: ~1k, ~10k, ~100k chunks of generated articles.
+
+    python -m evals.bench_query_scale [--chunks 1000 10000 100000] [--questions 200]
+
+Each corpus is written by evals/synthetic.py and indexed by the real indexer. Because a
+chunk's vector is the mean of its sentences' vectors and every generated sentence comes from
+the dev bench's 294 paragraphs, the indexer's embedder is the real local model behind a
+cache: the index holds exactly the vectors an uncached run would write, without embedding
+the same sentences again for every size. Queries go through a fresh `Pipeline` (real query
+embedding, dense + BM25 + rerank). Reports p50/p95 of `retrieve()` and of its parts, the
+time to build the BM25 side on first use, and the growth against the smallest index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evals.bench_retrieval import DEFAULT_BENCH, ROOT
+from evals.synthetic import write_corpus
+from index import build_index
+from rag import Pipeline, Settings
+from rag.embeddings import LocalEmbedder, Matrix
+
+CHUNKS_PER_FILE = 2.65  # measured on generated articles (1-3 paragraphs each)
+
+
+class CachedEmbedder:
+    """The local model, embedding each distinct text once across every corpus size."""
+
+    def __init__(self) -> None:
+        self._model = LocalEmbedder()
+        self.model_id = self._model.model_id
+        self.dimension = self._model.dimension
+        self._cache: dict[str, Matrix] = {}
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """Embed `texts`, from the cache where it can."""
+        new = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if new:
+            self._cache.update(zip(new, self._model.embed(new), strict=True))
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384))
+
+
+def questions(count: int) -> list[str]:
+    """A fixed sample of answerable dev questions."""
+    rows = [json.loads(line) for line in (DEFAULT_BENCH / "questions.jsonl").open()]
+    answerable = [r["question"] for r in rows if not r["is_impossible"]]
+    return random.Random(0).sample(answerable, count)
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def _pcts(ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def measure(target: int, asked: list[str], embedder: CachedEmbedder, work: Path) -> dict[str, Any]:
+    """Build an index of about `target` chunks and time retrieval on it."""
+    corpus = write_corpus(work / f"corpus-{target}", math.ceil(target / CHUNKS_PER_FILE))
+    settings = Settings(chroma_path=work / f"store-{target}", corpus_dir=corpus)
+    started = time.perf_counter()
+    report = build_index(corpus, settings, embedder=embedder, progress=True)
+    build_s = time.perf_counter() - started
+    pipeline = Pipeline.from_settings(settings)
+    retriever = pipeline.retriever
+    bm25_build_ms = _timed(lambda: pipeline.retrieve(asked[0]))
+    for q in asked[:10]:  # warm caches
+        pipeline.retrieve(q)
+    total, dense, lexical = [], [], []
+    for q in asked:
+        vector = retriever.embed_query(q)
+        dense.append(_timed(lambda v=vector: retriever._dense(v, 30, None)))  # noqa: SLF001
+        lexical.append(_timed(lambda q=q: retriever._lexical(q, 30, None)))  # noqa: SLF001
+        total.append(_timed(lambda q=q: pipeline.retrieve(q)))
+    row: dict[str, Any] = {
+        "chunks": report.chunks_total,
+        "files": len(report.added),
+        "index_build_s": build_s,
+        "bm25_first_query_ms": bm25_build_ms,
+    }
+    for name, ms in (("retrieve", total), ("dense", dense), ("bm25", lexical)):
+        row[f"{name}_p50_ms"], row[f"{name}_p95_ms"] = _pcts(ms)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure each size; print the table and write query_scale.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=ROOT / "evals" / "results")
+    args = parser.parse_args(argv)
+    asked = questions(args.questions)
+    embedder = CachedEmbedder()
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        for target in args.chunks:
+            rows.append(measure(target, asked, embedder, Path(tmp)))
+            print_table(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "query_scale.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    return 0
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """One row per index size; growth is p50 against the first row's."""
+    print(
+        f"{'chunks':>7} {'build s':>8} {'BM25 1st ms':>12} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'growth':>7} {'dense p50':>10} {'bm25 p50':>9}"
+    )
+    base = rows[0]["retrieve_p50_ms"]
+    for r in rows:
+        print(
+            f"{r['chunks']:>7} {r['index_build_s']:>8.1f} {r['bm25_first_query_ms']:>12.0f} "
+            f"{r['retrieve_p50_ms']:>7.1f} {r['retrieve_p95_ms']:>7.1f} "
+            f"{r['retrieve_p50_ms'] / base:>6.2f}x {r['dense_p50_ms']:>10.1f} "
+            f"{r['bm25_p50_ms']:>9.1f}"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
