@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format eval bench-retrieval bench-citations bench-ui bench-load clean
+.PHONY: setup index run test lint format eval bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -37,6 +37,12 @@ eval: setup
 
 bench-retrieval: setup
 	$(PY) -m evals.bench_retrieval $(BENCH)
+
+bench-ingest: setup
+	$(PY) -m evals.bench_ingest $(BENCH)
+
+bench-query-scale: setup
+	$(PY) -m evals.bench_query_scale $(BENCH)
 
 bench-citations: setup
 	$(PY) -m evals.citation_metrics

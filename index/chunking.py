@@ -27,6 +27,7 @@ _NOT_EMBEDDED = [
     "end",
     "file_hash",
     "chunk_count",
+    "sentence_count",
     "indexed_at",
 ]
 

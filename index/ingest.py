@@ -244,6 +244,7 @@ def _write(
     vectors = _sentence_vectors(embedder, nodes, per_node)
     for node, group in zip(nodes, per_node, strict=True):
         node.embedding = chunk_vector(vectors, node, group).tolist()
+        node.metadata["sentence_count"] = len(group)  # its sentences' ids: "<chunk id>:<i>"
     for pending in batch:
         # Records of the same hash left by an interrupted run would collide with the new ids.
         same: Where = {"$and": [{"source_file": pending.name}, {"file_hash": pending.digest}]}
