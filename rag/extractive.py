@@ -103,7 +103,10 @@ class SentenceScorer:
 
     def select(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> list[Evidence]:
         """The few best, non-redundant sentences; empty when nothing supports an answer."""
-        ranked = self.candidates(question, q_vec, contexts)
+        scored = self.candidates(question, q_vec, contexts)
+        # Headlines, captions, "Read more" teasers and subheadings asked as questions support a
+        # retrieval, but read badly as an answer: quote statements where there are any.
+        ranked = [ev for ev in scored if is_statement(ev.text)] or scored
         if not ranked or ranked[0].score < self.config.min_support:
             return []  # nothing in the retrieved text supports an answer: refuse
         floor = ranked[0].score * self.config.relative_floor
@@ -154,3 +157,12 @@ class SentenceScorer:
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return np.stack([found[t] for t in texts]).astype(np.float32)
+
+
+_CLOSERS = "\"'\u201d\u2019)]"
+
+
+def is_statement(sentence: str) -> bool:
+    """Whether a sentence ends as a statement does (., ! or …, before any closing quote)."""
+    end = sentence.rstrip().rstrip(_CLOSERS)
+    return end.endswith((".", "!", "\u2026"))

@@ -35,7 +35,13 @@ from rag.llm import (
 )
 from rag.prompts import REFUSAL
 from rag.retrieve import FusionConfig, HybridRetriever
-from rag.store import describe_location, open_client, open_collection, reopen_client
+from rag.store import (
+    describe_location,
+    open_client,
+    open_collection,
+    read_all,
+    reopen_client,
+)
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
 from rag.types import Answer, Context, CorpusInfo, IndexedFile, Usage
 from rag.verify import Verified, Verifier, with_markers
@@ -92,7 +98,8 @@ class Pipeline:
     def corpus(self) -> CorpusInfo:
         """Files, chunk count and last indexing time of the store."""
         try:
-            metadatas = self.store.client.get(include=["metadatas"])["metadatas"] or []
+            pages = read_all(self.store.client, include=["metadatas"])
+            metadatas = [m for got in pages for m in got["metadatas"] or []]
         except Exception as exc:
             raise StoreError(f"The {self.retriever.location} failed: {exc}") from None
         files: dict[str, IndexedFile] = {}

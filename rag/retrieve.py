@@ -24,6 +24,7 @@ import Stemmer
 from chromadb.api.models.Collection import Collection
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters, VectorStoreQuery
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -31,6 +32,7 @@ from rag.embeddings import Embedder
 from rag.errors import RagError, StoreError
 from rag.extractive import SentenceScorer
 from rag.filters import Filters
+from rag.store import read_all
 from rag.types import Context
 
 log = logging.getLogger(__name__)
@@ -182,7 +184,12 @@ class HybridRetriever:
             return self._bm25, self._bm25_count
 
     def _build_bm25(self) -> tuple[BM25Retriever | None, int]:
-        nodes: list[BaseNode] = self._store.get_nodes(None)
+        pages = read_all(self._store.client, include=["documents", "metadatas"])
+        nodes: list[BaseNode] = [
+            metadata_dict_to_node(meta, text=text)
+            for got in pages
+            for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
+        ]
         if not nodes:
             return None, 0
         retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=len(nodes))

@@ -7,12 +7,13 @@ falls back to its default one (which would download a model).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Include
 from chromadb.config import Settings as ChromaSettings
 
 from rag.config import Settings
@@ -90,6 +91,29 @@ def open_client(settings: Settings, *, create: bool) -> ClientAPI:
         raise StoreError(
             f"Cannot open the {describe_location(settings)}: {_first_line(exc)}"
         ) from None
+
+
+PAGE = 5000  # records per read: one read of a whole large collection exceeds SQLite's limits
+
+
+def read_all(
+    collection: Collection, include: Include, page: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Everything the collection holds, in pages.
+
+    A single `get()` of a collection of ~100k chunks fails inside Chroma with "too many SQL
+    variables"; pages of a few thousand records do not.
+    """
+    page = page or PAGE
+    offset = 0
+    while True:
+        got: dict[str, Any] = dict(collection.get(include=include, limit=page, offset=offset))
+        if not got["ids"]:
+            return
+        yield got
+        if len(got["ids"]) < page:
+            return
+        offset += page
 
 
 def reopen_client(settings: Settings) -> ClientAPI:

@@ -119,3 +119,26 @@ def test_chunk_vector_is_the_weighted_mean_of_its_sentences_and_title(
         # and it still points where the chunk's own text does
         whole = embedder.embed([meta["title"] + "\n" + chunks.get(ids=[chunk_id])["documents"][0]])
         assert float(np.dot(whole[0], stored)) > 0.8
+
+
+def test_whole_store_reads_are_paged(
+    corpus_copy: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One read of a ~100k-chunk collection fails in Chroma ("too many SQL variables"), so
+    every whole-collection read goes in pages; here pages of 4 records."""
+    import rag.store
+    from rag import Pipeline
+    from rag.store import read_all
+
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    everything = _chunks(settings)
+    monkeypatch.setattr(rag.store, "PAGE", 4)
+    client = open_client(settings, create=False)
+    collection = open_collection(client, settings, build_embedder(settings), create=False)
+    paged = [i for got in read_all(collection, ["metadatas"]) for i in got["ids"]]
+    assert sorted(paged) == sorted(everything) and len(everything) > 8
+    assert len(build_index(corpus, settings, progress=False).unchanged) == 5
+    pipeline = Pipeline.from_settings(settings.model_copy(update={"answer_mode": "extractive"}))
+    assert pipeline.corpus().chunks == len(everything)
+    assert "Slovenia" in pipeline.answer("Where was Melania Trump born?").text
