@@ -16,7 +16,7 @@ from evals.suite import Case
 from rag.config import Settings
 from rag.llm import describe_provider_error, make_client
 from rag.prompts import JUDGE_CORRECTNESS_PROMPT, JUDGE_FAITHFULNESS_PROMPT, JUDGE_TEMPLATE
-from rag.types import Answer, Usage
+from rag.types import Answer
 
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
 
@@ -56,11 +56,7 @@ class Judge:
         content = (resp.choices[0].message.content if resp.choices else None) or ""
         verdict = parse_verdict(content)
         if resp.usage is not None:
-            verdict["tokens"] = Usage(
-                prompt_tokens=resp.usage.prompt_tokens,
-                completion_tokens=resp.usage.completion_tokens,
-                total_tokens=resp.usage.total_tokens,
-            ).total_tokens
+            verdict["tokens"] = resp.usage.total_tokens
         return verdict
 
 

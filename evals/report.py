@@ -216,11 +216,16 @@ def _pass_rates(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {case: statistics.fmean(v) for case, v in runs.items()}
 
 
+def write_results(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """results.jsonl: one JSON line per case run."""
+    with (run_dir / "results.jsonl").open("w", encoding="utf-8") as out:
+        out.writelines(json.dumps(row, default=str) + "\n" for row in rows)
+
+
 def write_reports(report: Report, rows: list[dict[str, Any]]) -> None:
     """Write summary.json, report.md and report.html; results.jsonl is rewritten in case order."""
     run_dir = Path(report.run_dir)
-    with (run_dir / "results.jsonl").open("w", encoding="utf-8") as out:
-        out.writelines(json.dumps(row, default=str) + "\n" for row in rows)
+    write_results(run_dir, rows)
     (run_dir / "summary.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     (run_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     (run_dir / "report.html").write_text(render_html(report, rows), encoding="utf-8")

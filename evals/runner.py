@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from evals.judge import Judge
 from evals.metrics import answer_text, score_case
-from evals.report import Report, build_report, read_results, write_reports
+from evals.report import Report, build_report, read_results, write_reports, write_results
 from evals.suite import Case, Suite, SuiteError, load_suite
 from index import build_index
 from rag.config import Settings
@@ -90,13 +90,14 @@ def eval_settings(
     merged: dict[str, Any] = {**suite.settings, **overrides, "corpus_dir": suite.corpus}
     if mode is not None:
         merged["answer_mode"] = mode
-    base = Settings.load(env_file=env_file, **merged)
+    settings = Settings.load(env_file=env_file, **merged)
+    own: dict[str, Any] = {}
     if "collection" not in merged:
         digest = hashlib.sha256(str(suite.corpus.resolve()).encode()).hexdigest()[:10]
-        merged["collection"] = f"eval-{digest}"
-    if "chroma_path" not in merged and not base.uses_server:
-        merged["chroma_path"] = EVAL_STORE
-    return Settings.load(env_file=env_file, **merged)
+        own["collection"] = f"eval-{digest}"
+    if "chroma_path" not in merged and not settings.uses_server:
+        own["chroma_path"] = EVAL_STORE
+    return settings.model_copy(update=own)
 
 
 def _default_dir(suite: Suite) -> Path:
@@ -132,8 +133,7 @@ def _prepare_run(run_dir: Path, suite: Suite, settings: Settings, repeat: int) -
             )
         rows = read_results(run_dir)
         # rewrite without a line a crash cut short, so appended rows start on a line of their own
-        with (run_dir / "results.jsonl").open("w", encoding="utf-8") as out:
-            out.writelines(json.dumps(row, default=str) + "\n" for row in rows)
+        write_results(run_dir, rows)
         return {(row["case_id"], row["repeat"]) for row in rows}
     run_dir.mkdir(parents=True, exist_ok=True)
     body = {

@@ -37,7 +37,7 @@ from rag.corpus import list_article_files, load_text, parse_article, source_name
 from rag.embeddings import Embedder, Matrix
 from rag.errors import BadInputError
 from rag.pipeline import build_embedder
-from rag.store import open_client, open_collection, read_all
+from rag.store import open_client, open_collection, read_metadatas
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def _check_folder(root: Path) -> list[Path]:
 
 def _stored_files(collection: Collection) -> dict[str, tuple[set[str], int, int]]:
     """Per source file: the hashes its chunks carry, their declared count, and how many exist."""
-    metadatas = [m for got in read_all(collection, ["metadatas"]) for m in got["metadatas"] or []]
+    metadatas = read_metadatas(collection)
     hashes: dict[str, set[str]] = {}
     declared: dict[str, int] = {}
     present: Counter[str] = Counter()

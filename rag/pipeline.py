@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -39,7 +40,7 @@ from rag.store import (
     describe_location,
     open_client,
     open_collection,
-    read_all,
+    read_metadatas,
     reopen_client,
 )
 from rag.tokens import count_tokens, use_vendored_tiktoken_cache
@@ -98,8 +99,7 @@ class Pipeline:
     def corpus(self) -> CorpusInfo:
         """Files, chunk count and last indexing time of the store."""
         try:
-            pages = read_all(self.store.client, include=["metadatas"])
-            metadatas = [m for got in pages for m in got["metadatas"] or []]
+            metadatas = read_metadatas(self.store.client)
         except Exception as exc:
             raise StoreError(f"The {self.retriever.location} failed: {exc}") from None
         files: dict[str, IndexedFile] = {}
@@ -149,27 +149,16 @@ class Pipeline:
         needs_client = settings.resolved_mode == "openai" or settings.embedding_backend == "openai"
         client = make_client(settings) if needs_client else None
         embedder = build_embedder(settings, client)
-        chroma = open_client(settings, create=False)
-        collection = open_collection(chroma, settings, embedder, create=False)
-        sentences = open_collection(chroma, settings, embedder, create=False, sentences=True)
+        store, sentences = _open_stores(open_client(settings, create=False), settings, embedder)
         pipeline = cls(
-            settings,
-            embedder=embedder,
-            store=ChromaVectorStore(chroma_collection=collection),
-            sentences=sentences,
-            llm_client=client,
+            settings, embedder=embedder, store=store, sentences=sentences, llm_client=client
         )
         if not settings.uses_server:
             pipeline.retriever.reopen = pipeline._reopen
         return pipeline
 
-    def _reopen(self) -> tuple[ChromaVectorStore, Collection | None]:
-        chroma = reopen_client(self.settings)
-        collection = open_collection(chroma, self.settings, self.embedder, create=False)
-        sentences = open_collection(
-            chroma, self.settings, self.embedder, create=False, sentences=True
-        )
-        return ChromaVectorStore(chroma_collection=collection), sentences
+    def _reopen(self) -> tuple[ChromaVectorStore, Collection]:
+        return _open_stores(reopen_client(self.settings), self.settings, self.embedder)
 
     def retrieve(
         self,
@@ -333,6 +322,15 @@ class Pipeline:
             self._apply(answer, question, self.verifier.verify(draft, fitted))
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
+
+
+def _open_stores(
+    chroma: ClientAPI, settings: Settings, embedder: Embedder
+) -> tuple[ChromaVectorStore, Collection]:
+    """The chunk store and the sentence collection of the settings' embedding model."""
+    collection = open_collection(chroma, settings, embedder, create=False)
+    sentences = open_collection(chroma, settings, embedder, create=False, sentences=True)
+    return ChromaVectorStore(chroma_collection=collection), sentences
 
 
 def _add_usage(usage: Usage | None, extra: Usage | None, model: str) -> Usage | None:

@@ -116,6 +116,11 @@ def read_all(
         offset += page
 
 
+def read_metadatas(collection: Collection) -> list[Any]:
+    """The metadata of every record, read in pages."""
+    return [m for got in read_all(collection, ["metadatas"]) for m in got["metadatas"] or []]
+
+
 def reopen_client(settings: Settings) -> ClientAPI:
     """A new embedded client that reads the store from disk again.
 
