@@ -36,8 +36,15 @@ from rag.config import Settings
 from rag.corpus import list_article_files, load_text, parse_article, source_name
 from rag.embeddings import Embedder, Matrix
 from rag.errors import BadInputError
+from rag.lexical import LexicalIndex
 from rag.pipeline import build_embedder
-from rag.store import open_client, open_collection, read_metadatas
+from rag.store import (
+    open_client,
+    open_collection,
+    read_generation,
+    read_metadatas,
+    write_generation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +109,7 @@ def build_index(
     client = open_client(settings, create=True)
     collection = open_collection(client, settings, embedder, create=True)
     sentences = open_collection(client, settings, embedder, create=True, sentences=True)
+    generation = _Generation(open_collection(client, settings, embedder, create=True, state=True))
     store = ChromaVectorStore(chroma_collection=collection)
     report = IndexReport(folder=str(root), collection=collection.name)
     stored = _stored_files(collection)
@@ -115,6 +123,7 @@ def build_index(
     bar = tqdm(files, desc="Indexing", unit="file", disable=not progress, leave=False)
     paths = bar if on_progress is None else _reporting(bar, len(files), on_progress)
     for pending in _changed_files(paths, root, stored, fingerprint, splitter, report, seen):
+        generation.touch()
         batch.append(pending)
         if sum(len(p.nodes) for p in batch) >= settings.index_batch:
             _write(store, sentences, embedder, batch, report)
@@ -123,12 +132,37 @@ def build_index(
     bar.close()
 
     for name in sorted(set(stored) - seen):
+        generation.touch()
         sentences.delete(where={"source_file": name})
         collection.delete(where={"source_file": name})
         report.removed.append(name)
+    if generation.finish():  # answering processes then load this BM25 index, not build one
+        LexicalIndex(collection, generation.state, settings.bm25_dir).current()
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class _Generation:
+    """Stamps the store incomplete before a run's first write and complete after its last."""
+
+    state: Collection
+    touched: bool = False
+
+    def touch(self) -> None:
+        """Called before every write; stamps once."""
+        if not self.touched:
+            write_generation(self.state, complete=False)
+            self.touched = True
+
+    def finish(self) -> bool:
+        """Stamp the store complete if this run, or one killed before it, wrote to it."""
+        found = read_generation(self.state)
+        if self.touched or found is None or not found[1]:
+            write_generation(self.state, complete=True)
+            return True
+        return False
 
 
 def _sentence_vectors(

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     chroma_port: int = Field(
         default=8000, ge=1, le=65535, validation_alias=AliasChoices("CHROMA_PORT", "chroma_port")
     )
+    bm25_cache: Path | None = Field(
+        default=None, validation_alias=AliasChoices("RAG_BM25_CACHE", "bm25_cache")
+    )
     collection: str = Field(
         default="articles", validation_alias=AliasChoices("RAG_COLLECTION", "collection")
     )
@@ -96,7 +99,7 @@ class Settings(BaseSettings):
         default=3, ge=0, le=10, validation_alias=AliasChoices("RAG_MAX_RETRIES", "max_retries")
     )
 
-    @field_validator("openai_base_url", "chroma_host", mode="before")
+    @field_validator("openai_base_url", "chroma_host", "bm25_cache", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -145,6 +148,15 @@ class Settings(BaseSettings):
     def uses_server(self) -> bool:
         """Whether Chroma is reached over HTTP rather than embedded on disk."""
         return self.chroma_host is not None
+
+    @property
+    def bm25_dir(self) -> Path:
+        """Where saved BM25 indexes go: inside the embedded store, or per server under .rag/."""
+        if self.bm25_cache is not None:
+            return self.bm25_cache.resolve()
+        if self.uses_server:
+            return Path(".rag/bm25", f"{self.chroma_host}-{self.chroma_port}").resolve()
+        return self.chroma_path.resolve() / "bm25"
 
 
 ENV_NAMES = {

@@ -20,10 +20,11 @@ from rag.config import Settings
 from rag.conflicts import conflict_note, find_conflicts
 from rag.corpus import read_text
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
-from rag.errors import BadInputError, ProviderError, StoreError
+from rag.errors import BadInputError, IndexNotBuiltError, ProviderError, StoreError
 from rag.extractive import ExtractiveConfig, SentenceScorer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
+from rag.lexical import LexicalIndex
 from rag.llm import (
     Completion,
     build_messages,
@@ -35,7 +36,7 @@ from rag.llm import (
     make_client,
 )
 from rag.prompts import REFUSAL
-from rag.retrieve import FusionConfig, HybridRetriever
+from rag.retrieve import FusionConfig, HybridRetriever, Stores
 from rag.store import (
     describe_location,
     open_client,
@@ -79,6 +80,7 @@ class Pipeline:
         embedder: Embedder,
         store: ChromaVectorStore,
         sentences: Collection | None = None,
+        state: Collection | None = None,
         llm_client: Any = None,
         fusion: FusionConfig | None = None,
         extractive: ExtractiveConfig | None = None,
@@ -90,7 +92,13 @@ class Pipeline:
         extractive = extractive or ExtractiveConfig(min_support=settings.min_support)
         self.scorer = SentenceScorer(embedder, extractive)
         self.retriever = HybridRetriever(
-            store, embedder, self.scorer, sentences, fusion, location=describe_location(settings)
+            store,
+            embedder,
+            self.scorer,
+            sentences,
+            fusion,
+            location=describe_location(settings),
+            lexical=LexicalIndex(store.client, state, settings.bm25_dir),
         )
         self.verifier = Verifier(self.scorer)
         self._llm_client = llm_client
@@ -149,15 +157,22 @@ class Pipeline:
         needs_client = settings.resolved_mode == "openai" or settings.embedding_backend == "openai"
         client = make_client(settings) if needs_client else None
         embedder = build_embedder(settings, client)
-        store, sentences = _open_stores(open_client(settings, create=False), settings, embedder)
+        store, sentences, state = _open_stores(
+            open_client(settings, create=False), settings, embedder
+        )
         pipeline = cls(
-            settings, embedder=embedder, store=store, sentences=sentences, llm_client=client
+            settings,
+            embedder=embedder,
+            store=store,
+            sentences=sentences,
+            state=state,
+            llm_client=client,
         )
         if not settings.uses_server:
             pipeline.retriever.reopen = pipeline._reopen
         return pipeline
 
-    def _reopen(self) -> tuple[ChromaVectorStore, Collection]:
+    def _reopen(self) -> Stores:
         return _open_stores(reopen_client(self.settings), self.settings, self.embedder)
 
     def retrieve(
@@ -324,13 +339,17 @@ class Pipeline:
         answer.timings["answer"] = time.perf_counter() - started
 
 
-def _open_stores(
-    chroma: ClientAPI, settings: Settings, embedder: Embedder
-) -> tuple[ChromaVectorStore, Collection]:
-    """The chunk store and the sentence collection of the settings' embedding model."""
+def _open_stores(chroma: ClientAPI, settings: Settings, embedder: Embedder) -> Stores:
+    """The chunk store, sentence collection and generation stamp of the embedding model."""
     collection = open_collection(chroma, settings, embedder, create=False)
     sentences = open_collection(chroma, settings, embedder, create=False, sentences=True)
-    return ChromaVectorStore(chroma_collection=collection), sentences
+    try:
+        state: Collection | None = open_collection(
+            chroma, settings, embedder, create=False, state=True
+        )
+    except IndexNotBuiltError:  # written before stamps existed: BM25 follows the chunk count
+        state = None
+    return ChromaVectorStore(chroma_collection=collection), sentences, state
 
 
 def _add_usage(usage: Usage | None, extra: Usage | None, model: str) -> Usage | None:

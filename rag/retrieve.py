@@ -6,8 +6,8 @@ candidates are then reranked by their best sentence's support for the question (
 score the extractive answerer uses), blended with the normalised fusion score.
 
 The BM25 index is built from the chunks in the store itself, so it always matches what
-the dense side can return (embedded or server mode alike); `refresh()` rebuilds it after
-the store changes, and a changed chunk count triggers that by itself.
+the dense side can return (embedded or server mode alike); `rag.lexical` keeps it in step
+with the store's generation stamp and saves it on disk for the next process.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import Stemmer
 from chromadb.api.models.Collection import Collection
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters, VectorStoreQuery
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -32,10 +31,13 @@ from rag.embeddings import Embedder
 from rag.errors import RagError, StoreError
 from rag.extractive import SentenceScorer
 from rag.filters import Filters
-from rag.store import read_all
+from rag.lexical import LexicalIndex
 from rag.types import Context
 
 log = logging.getLogger(__name__)
+
+
+Stores = tuple[ChromaVectorStore, Collection | None, Collection | None]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class HybridRetriever:
         sentences: Collection | None = None,
         fusion: FusionConfig | None = None,
         location: str = "Chroma store",
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.location = location
         self._store = store
@@ -70,11 +73,11 @@ class HybridRetriever:
         self._scorer = scorer
         self._sentences = sentences
         self.fusion = fusion or FusionConfig()
-        self._bm25: BM25Retriever | None = None
-        self._bm25_count = -1
+        self.lexical = lexical or LexicalIndex(store.client)
         self._lock = threading.Lock()
-        # Reopens the store from disk (embedded mode), for when another process rewrote it.
-        self.reopen: Callable[[], tuple[ChromaVectorStore, Collection | None]] | None = None
+        # Reopens the store from disk (embedded mode), for when another process rewrote it:
+        # the chunk store, the sentence collection and the generation-stamp collection.
+        self.reopen: Callable[[], Stores] | None = None
 
     @property
     def store(self) -> ChromaVectorStore:
@@ -82,9 +85,9 @@ class HybridRetriever:
         return self._store
 
     def refresh(self) -> None:
-        """Rebuild the BM25 side from the store's current chunks."""
-        with self._lock:
-            self._bm25, self._bm25_count = self._build_bm25()
+        """Bring the BM25 side in line with the store now, not at the next query."""
+        self.lexical.invalidate()
+        self.lexical.current()
 
     def embed_query(self, question: str) -> np.ndarray:
         """The question's unit vector."""
@@ -106,9 +109,10 @@ class HybridRetriever:
             raise
         except Exception:  # e.g. chunks deleted by an index run between two of our reads
             with self._lock:
-                self._bm25 = None  # rebuilt from the store on the retry
+                self.lexical.invalidate()
                 if self.reopen is not None:  # another process may have rewritten the store
-                    self._store, self._sentences = self.reopen()
+                    self._store, self._sentences, state = self.reopen()
+                    self.lexical.rebind(self._store.client, state)
         try:
             return self._retrieve(question, top_k, filters, vector)
         except RagError:
@@ -147,15 +151,15 @@ class HybridRetriever:
         return list(self._store.query(query).nodes or [])
 
     def _lexical(self, question: str, depth: int, filters: MetadataFilters | None) -> list[str]:
-        base, count = self._current_bm25()
-        if base is None:
+        index = self.lexical.current()
+        if index is None:
             return []
         try:
             # A retriever per query over the shared index: depth and filters stay per call.
             retriever = BM25Retriever(
-                existing_bm25=base.bm25,
+                existing_bm25=index,
                 filters=filters,
-                similarity_top_k=min(depth, count),
+                similarity_top_k=min(depth, len(index.corpus)),
                 stemmer=Stemmer.Stemmer("english"),  # PyStemmer objects are not thread-safe
             )
         except ValueError:  # every chunk filtered out
@@ -176,27 +180,6 @@ class HybridRetriever:
         metadatas = (result.get("metadatas") or [[]])[0]
         return list(dict.fromkeys(str(m["chunk_id"]) for m in metadatas))
 
-    def _current_bm25(self) -> tuple[BM25Retriever | None, int]:
-        count = self._store.client.count()
-        with self._lock:
-            if self._bm25 is None or count != self._bm25_count:
-                self._bm25, self._bm25_count = self._build_bm25()
-            return self._bm25, self._bm25_count
-
-    def _build_bm25(self) -> tuple[BM25Retriever | None, int]:
-        pages = read_all(self._store.client, include=["documents", "metadatas"])
-        nodes: list[BaseNode] = [
-            metadata_dict_to_node(meta, text=text)
-            for got in pages
-            for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
-        ]
-        if not nodes:
-            return None, 0
-        retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=len(nodes))
-        # Keep the corpus on the bm25 object, so filtered retrievers built on it can map hits.
-        retriever.bm25.corpus = retriever.corpus
-        return retriever, len(nodes)
-
     def _fuse(
         self, ranked: list[tuple[Sequence[BaseNode | str], float]], limit: int
     ) -> tuple[list[Context], dict[str, int]]:
@@ -214,10 +197,8 @@ class HybridRetriever:
         missing = [i for i in ordered if i not in nodes]
         if missing:
             nodes.update((n.node_id, n) for n in self._store.get_nodes(missing))
-            if any(i not in nodes for i in missing):
-                with self._lock:
-                    self._bm25 = None  # it returned chunks the store no longer has: rebuild
-        # A chunk can vanish between two reads while an index run replaces it: skip it.
+        # A chunk can vanish between two reads while an index run replaces it, and a BM25
+        # index older than the store can still name it: skip it.
         kept = [i for i in ordered if i in nodes and "source_file" in nodes[i].metadata]
         counts = {i: int(nodes[i].metadata.get("sentence_count", -1)) for i in kept}
         return [_to_context(nodes[i], fused[i] / best) for i in kept], counts

@@ -7,10 +7,13 @@ falls back to its default one (which would download a model).
 from __future__ import annotations
 
 import re
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Include
@@ -56,6 +59,39 @@ def collection_name(settings: Settings, model_id: str) -> str:
 def sentences_name(chunks_name: str) -> str:
     """The collection holding the sentence vectors of a chunk collection."""
     return f"{chunks_name[:60]}-s"
+
+
+def state_name(chunks_name: str) -> str:
+    """The one-record collection holding a chunk collection's generation stamp."""
+    return f"{chunks_name[:60]}-g"
+
+
+_GENERATION_ID = "generation"
+
+
+def write_generation(state: Collection, *, complete: bool) -> str:
+    """Mark the chunk collection as changed: readers rebuild what they derive from it.
+
+    An index run marks the store incomplete before its first write and complete after its
+    last, so a run killed in between is finished (and stamped) by the next one.
+    """
+    stamp = uuid.uuid4().hex
+    state.upsert(
+        ids=[_GENERATION_ID],
+        embeddings=np.ones((1, 1), dtype=np.float32),  # read by id only; Chroma wants a vector
+        metadatas=[{"stamp": stamp, "complete": complete, "written_at": time.time()}],
+    )
+    return stamp
+
+
+def read_generation(state: Collection) -> tuple[str, bool] | None:
+    """The chunk collection's generation stamp and whether the run that wrote it finished
+    (None before the first index run that stamped it)."""
+    got = state.get(ids=[_GENERATION_ID], include=["metadatas"])
+    metadatas = got.get("metadatas") or []
+    if not metadatas or not metadatas[0]:
+        return None
+    return str(metadatas[0]["stamp"]), bool(metadatas[0].get("complete", True))
 
 
 def describe_location(settings: Settings) -> str:
@@ -143,13 +179,15 @@ def open_collection(
     *,
     create: bool,
     sentences: bool = False,
+    state: bool = False,
 ) -> Collection:
     """Open (or with `create`, make) the chunk collection of the settings' embedding model.
 
-    With `sentences`, the companion collection of per-sentence vectors instead.
+    With `sentences`, the companion collection of per-sentence vectors instead; with `state`,
+    the one holding its generation stamp.
     """
     name = collection_name(settings, embedder.model_id)
-    name = sentences_name(name) if sentences else name
+    name = sentences_name(name) if sentences else state_name(name) if state else name
     ef: Any = ChromaEmbedding(embedder)  # chromadb types the parameter by its own classes
     try:
         if create:

@@ -1,0 +1,138 @@
+"""The BM25 side follows the store by its generation stamp and is saved for the next process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index import build_index
+from rag import Pipeline, Settings
+from rag.lexical import LexicalIndex
+from rag.store import open_client, read_all, read_generation, state_name, write_generation
+
+
+def _saved(settings: Settings) -> list[Path]:
+    return [p for d in settings.bm25_dir.iterdir() for p in d.iterdir()]
+
+
+def _sources(pipeline: Pipeline) -> set[str]:
+    index = pipeline.retriever.lexical.current()
+    assert index is not None
+    return {str(doc["source_file"]) for doc in index.corpus}
+
+
+def _chunk_ids(pipeline: Pipeline) -> set[str]:
+    return {i for got in read_all(pipeline.store.client, include=[]) for i in got["ids"]}
+
+
+def test_index_runs_stamp_the_store_and_save_one_bm25_index(
+    corpus_copy: tuple[Path, Settings],
+) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    state = Pipeline.from_settings(settings).retriever.lexical._state  # noqa: SLF001
+    assert state is not None
+    stamp, complete = read_generation(state) or ("", False)
+    assert complete and [p.name for p in _saved(settings)] == [stamp]
+
+    build_index(corpus, settings, progress=False)  # nothing changed: same stamp, same index
+    assert read_generation(state) == (stamp, True)
+
+    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+    build_index(corpus, settings, progress=False)
+    newer, complete = read_generation(state) or ("", False)
+    assert complete and newer != stamp
+    assert [p.name for p in _saved(settings)] == [newer]  # the older index was dropped
+
+
+def test_a_new_process_loads_the_saved_index_instead_of_building_one(
+    corpus_copy: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+
+    def refuse(self: LexicalIndex, stamp: str | None) -> None:
+        raise AssertionError("built instead of loaded")
+
+    monkeypatch.setattr(LexicalIndex, "_build", refuse)
+    pipeline = Pipeline.from_settings(settings)
+    index = pipeline.retriever.lexical.current()
+    assert index is not None
+    assert {str(doc["node_id"]) for doc in index.corpus} == _chunk_ids(pipeline)
+    hits = pipeline.retrieve("Where was Melania Trump born?")
+    assert hits[0].source_file == "000_e5097b3054c473ee.txt"
+
+
+def test_another_processes_index_run_reaches_a_running_pipeline(
+    corpus_copy: tuple[Path, Settings],
+) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    pipeline = Pipeline.from_settings(settings)
+    assert "new.txt" not in _sources(pipeline)
+
+    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "CHROMA_"))}
+    env["RAG_CHROMA_PATH"] = str(settings.chroma_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "index", str(corpus), "-q"], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+
+    hits = pipeline.retrieve("Who is Zorblatt?")  # reopens the store if it must
+    assert hits[0].source_file == "new.txt"
+    assert "new.txt" in _sources(pipeline)
+
+
+def test_while_a_run_writes_the_previous_index_keeps_answering(
+    corpus_copy: tuple[Path, Settings],
+) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    pipeline = Pipeline.from_settings(settings)
+    lexical = pipeline.retriever.lexical
+    state = lexical._state  # noqa: SLF001
+    assert state is not None
+    before = lexical.current()
+
+    write_generation(state, complete=False)  # a run started writing (or was killed)
+    assert lexical.current() is before
+
+    build_index(corpus, settings, progress=False)  # nothing to write, but it finishes the stamp
+    found = read_generation(state)
+    assert found is not None and found[1]
+    after = lexical.current()
+    assert after is not None and after is not before
+
+
+def test_a_damaged_saved_index_is_rebuilt_from_the_store(
+    corpus_copy: tuple[Path, Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    (folder,) = _saved(settings)
+    (folder / "params.index.json").write_text("{not json")
+
+    with caplog.at_level(logging.WARNING, logger="rag.lexical"):
+        pipeline = Pipeline.from_settings(settings)
+        assert _sources(pipeline) == {p.name for p in corpus.iterdir()}
+    assert "rebuilding it" in caplog.text
+
+
+def test_a_store_without_a_stamp_follows_the_chunk_count(
+    corpus_copy: tuple[Path, Settings],
+) -> None:
+    corpus, settings = corpus_copy
+    report = build_index(corpus, settings, progress=False)
+    open_client(settings, create=False).delete_collection(state_name(report.collection))
+
+    pipeline = Pipeline.from_settings(settings)  # as written before stamps existed
+    stamp, complete = pipeline.retriever.lexical.stamp()
+    assert stamp == f"count:{report.chunks_total}" and complete
+    assert _sources(pipeline) == {p.name for p in corpus.iterdir()}
+    assert pipeline.retrieve("Where was Melania Trump born?")
