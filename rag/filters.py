@@ -5,12 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-)
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from rag.errors import BadInputError
@@ -70,6 +65,19 @@ class Filters(BaseModel):
         """Whether the filter lets everything through."""
         return not self.sources and self.since is None and self.until is None and not self.as_of
 
+    def mask(self, sources: np.ndarray, dates: np.ndarray) -> np.ndarray:
+        """The same filter over arrays of chunks' source files and date keys: which pass."""
+        keep = np.ones(len(sources), dtype=bool)
+        if self.sources:
+            keep &= np.isin(sources, list(self.sources))
+        if self.since or self.until:
+            keep &= dates >= (date_key(self.since) if self.since else 1)
+        if self.until:
+            keep &= dates <= date_key(self.until)
+        if self.as_of:
+            keep &= dates <= date_key(self.as_of)
+        return keep
+
     def to_chroma_where(self) -> dict[str, Any] | None:
         """The same filter as a Chroma `where` clause."""
         parts: list[dict[str, Any]] = []
@@ -84,31 +92,3 @@ class Filters(BaseModel):
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else {"$and": parts}
-
-    def to_metadata_filters(self) -> MetadataFilters | None:
-        """The llama-index form, understood by Chroma's store and by the BM25 retriever."""
-        parts: list[MetadataFilter] = []
-        if self.sources:
-            parts.append(
-                MetadataFilter(
-                    key="source_file", value=list(self.sources), operator=FilterOperator.IN
-                )
-            )
-        if self.since or self.until:
-            low = date_key(self.since) if self.since else 1
-            parts.append(MetadataFilter(key="date_int", value=low, operator=FilterOperator.GTE))
-        if self.until:
-            parts.append(
-                MetadataFilter(
-                    key="date_int", value=date_key(self.until), operator=FilterOperator.LTE
-                )
-            )
-        if self.as_of:
-            parts.append(
-                MetadataFilter(
-                    key="date_int", value=date_key(self.as_of), operator=FilterOperator.LTE
-                )
-            )
-        if not parts:
-            return None
-        return MetadataFilters(filters=list(parts), condition=FilterCondition.AND)

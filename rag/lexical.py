@@ -22,15 +22,19 @@ import os
 import shutil
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bm25s
+import numpy as np
+import Stemmer
 from chromadb.api.models.Collection import Collection
-from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 
+from rag.filters import Filters
 from rag.store import read_all, read_generation
 
 log = logging.getLogger(__name__)
@@ -38,8 +42,49 @@ log = logging.getLogger(__name__)
 _STAMP_FILE = "stamp.txt"
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A BM25 index of the chunks, with what a hit needs: its chunk id, file and date."""
+
+    index: bm25s.BM25
+    ids: list[str]
+    sources: np.ndarray
+    dates: np.ndarray
+    rows: dict[str, int]  # chunk id -> its row in the arrays above
+
+    @classmethod
+    def of(cls, index: bm25s.BM25, records: list[dict[str, Any]]) -> Snapshot:
+        """Wrap `index` (whose documents are `records`, in order)."""
+        index.corpus = None  # hits come back as row numbers, mapped through `ids`
+        ids = [str(r["node_id"]) for r in records]
+        return cls(
+            index,
+            ids,
+            np.array([str(r["source_file"]) for r in records]),
+            np.array([int(r["date_int"]) for r in records], dtype=np.int64),
+            {node_id: row for row, node_id in enumerate(ids)},
+        )
+
+    def search(self, question: str, depth: int, filters: Filters | None = None) -> list[str]:
+        """Ids of the `depth` best-scoring chunks that pass `filters` (score > 0), best first."""
+        mask = filters.mask(self.sources, self.dates) if filters else None
+        if mask is not None and not mask.any():
+            return []
+        # Tokenised as llama-index's BM25Retriever tokenises queries (PyStemmer objects are not
+        # thread-safe: one per call).
+        tokens = bm25s.tokenize(question, stemmer=Stemmer.Stemmer("english"), show_progress=False)
+        rows, scores = self.index.retrieve(
+            tokens,
+            k=min(depth, len(self.ids)),
+            weight_mask=None if mask is None else mask.astype(np.float32),
+            show_progress=False,
+            n_threads=1,
+        )
+        return [self.ids[r] for r, score in zip(rows[0], scores[0], strict=True) if score > 0]
+
+
 class LexicalIndex:
-    """The current `bm25s.BM25` index of a chunk collection (its corpus maps hits to ids)."""
+    """The current BM25 snapshot of a chunk collection, kept in step with the store."""
 
     def __init__(
         self, chunks: Collection, state: Collection | None = None, cache_dir: Path | None = None
@@ -47,7 +92,7 @@ class LexicalIndex:
         self._chunks = chunks
         self._state = state
         self._cache_dir = cache_dir if state is not None else None
-        self._current: tuple[str | None, bm25s.BM25 | None] = (None, None)
+        self._current: tuple[str | None, Snapshot | None] = (None, None)
         self._build_lock = threading.Lock()
 
     def rebind(self, chunks: Collection, state: Collection | None) -> None:
@@ -64,15 +109,20 @@ class LexicalIndex:
         found = read_generation(self._state) if self._state is not None else None
         return found or (f"count:{self._chunks.count()}", True)
 
-    def current(self) -> bm25s.BM25 | None:
-        """The index for the store as it is now (or as it was, while it is being rewritten)."""
+    def search(self, question: str, depth: int, filters: Filters | None = None) -> list[str]:
+        """Chunk ids for `question` from the current snapshot (none if the store is empty)."""
+        snapshot = self.current()
+        return snapshot.search(question, depth, filters) if snapshot else []
+
+    def current(self) -> Snapshot | None:
+        """The snapshot of the store as it is now (or as it was, while it is being rewritten)."""
         stamp, complete = self.stamp()
-        built_for, index = self._current
-        if stamp == built_for or (index is not None and not complete):
-            return index
+        built_for, snapshot = self._current
+        if stamp == built_for or (snapshot is not None and not complete):
+            return snapshot
         # Wait only when there is nothing to answer from; otherwise one thread rebuilds.
-        if not self._build_lock.acquire(blocking=index is None):
-            return index
+        if not self._build_lock.acquire(blocking=snapshot is None):
+            return snapshot
         try:
             if self._current[0] != stamp:
                 found = self._load(stamp) if complete else None
@@ -86,18 +136,18 @@ class LexicalIndex:
             return None
         return self._cache_dir / self._chunks.name / stamp
 
-    def _load(self, stamp: str) -> bm25s.BM25 | None:
+    def _load(self, stamp: str) -> Snapshot | None:
         folder = self._folder(stamp)
         if folder is None or not (folder / _STAMP_FILE).is_file():
             return None
         try:
             index = bm25s.BM25.load(folder, load_corpus=True, show_progress=False)
-        except (OSError, ValueError) as exc:  # e.g. removed by another process meanwhile
+            return Snapshot.of(index, list(index.corpus))
+        except (OSError, ValueError, KeyError) as exc:  # e.g. removed by another process
             log.warning("Could not load the BM25 index at %s (%s); rebuilding it.", folder, exc)
             return None
-        return index
 
-    def _build(self, stamp: str | None) -> bm25s.BM25 | None:
+    def _build(self, stamp: str | None) -> Snapshot | None:
         """Index the store's chunks; save the index when `stamp` names a finished run's."""
         pages = read_all(self._chunks, include=["documents", "metadatas"])
         nodes: list[BaseNode] = [
@@ -107,26 +157,27 @@ class LexicalIndex:
         ]
         if not nodes:
             return None
+        # llama-index's BM25Retriever tokenises (stemming, stopwords) and builds the bm25s index.
         index: bm25s.BM25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=1).bm25
-        index.corpus = [_hit_record(node) for node in nodes]
+        records = [
+            {
+                "node_id": node.node_id,
+                "source_file": node.metadata["source_file"],
+                "date_int": node.metadata.get("date_int", 0),
+            }
+            for node in nodes
+        ]
         folder = self._folder(stamp) if stamp else None
         if folder is not None and stamp:
-            _save(index, folder, stamp)
-        return index
+            _save(index, records, folder, stamp)
+        return Snapshot.of(index, records)
 
 
-def _hit_record(node: BaseNode) -> dict[str, Any]:
-    """What a BM25 hit keeps of its chunk: the id, and the flat metadata filters test."""
-    flat = {k: v for k, v in node.metadata.items() if isinstance(v, str | int | float | bool)}
-    content = TextNode(id_=node.node_id).to_json()
-    return flat | {"node_id": node.node_id, "_node_content": content, "_node_type": "TextNode"}
-
-
-def _save(index: bm25s.BM25, folder: Path, stamp: str) -> None:
+def _save(index: bm25s.BM25, records: list[dict[str, Any]], folder: Path, stamp: str) -> None:
     """Write the index for `stamp` atomically, then drop those of older stamps."""
     tmp = folder.parent / f".{stamp}.{os.getpid()}.{threading.get_ident()}"
     try:
-        index.save(tmp, corpus=index.corpus, show_progress=False)
+        index.save(tmp, corpus=records, show_progress=False)
         (tmp / _STAMP_FILE).write_text(json.dumps(stamp), encoding="utf-8")
         tmp.rename(folder)
     except OSError as exc:  # another process saved it first, or the disk refused

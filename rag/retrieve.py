@@ -14,28 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import Stemmer
 from chromadb.api.models.Collection import Collection
-from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
-from llama_index.core.vector_stores.types import MetadataFilters, VectorStoreQuery
-from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.embeddings import Embedder
 from rag.errors import RagError, StoreError
 from rag.extractive import SentenceScorer
 from rag.filters import Filters
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, Snapshot
 from rag.types import Context
 
 log = logging.getLogger(__name__)
 
+
+# Share of the chunks a filter must let through to be applied after an unfiltered search.
+BROAD_FILTER = 0.05
 
 Stores = tuple[ChromaVectorStore, Collection | None, Collection | None]
 
@@ -127,13 +128,13 @@ class HybridRetriever:
         self, question: str, top_k: int, filters: Filters | None, vector: np.ndarray
     ) -> list[Context]:
         depth = max(self.fusion.candidates, top_k)
-        metadata_filters = filters.to_metadata_filters() if filters else None
+        filters = None if filters is None or filters.is_empty() else filters
         where = filters.to_chroma_where() if filters else None
-        ranked: list[tuple[Sequence[BaseNode | str], float]] = [
-            (self._dense(vector, depth, metadata_filters), self.fusion.dense_weight),
-            # BM25 hits count by id only: their text is read from the store, so a BM25 index
-            # older than the store can never put outdated text in a context.
-            (self._lexical(question, depth, metadata_filters), self.fusion.bm25_weight),
+        # Every side names chunks by id; only the fused head is read from the store, so a
+        # BM25 index older than the store can never put outdated text in a context.
+        ranked: list[tuple[Sequence[str], float]] = [
+            (self._dense(vector, depth, filters), self.fusion.dense_weight),
+            (self.lexical.search(question, depth, filters), self.fusion.bm25_weight),
             (self._sentence_votes(vector, where), self.fusion.sentence_weight),
         ]
         fused, counts = self._fuse(ranked, limit=max(self.fusion.rerank_depth, top_k))
@@ -142,30 +143,50 @@ class HybridRetriever:
             fused = head + fused[self.fusion.rerank_depth :]
         return fused[:top_k]
 
-    def _dense(
-        self, vector: np.ndarray, depth: int, filters: MetadataFilters | None
-    ) -> list[BaseNode]:
-        query = VectorStoreQuery(
-            query_embedding=vector.tolist(), similarity_top_k=depth, filters=filters
-        )
-        return list(self._store.query(query).nodes or [])
+    def _dense(self, vector: np.ndarray, depth: int, filters: Filters | None) -> list[str]:
+        """Ids of the `depth` chunks nearest to `vector` that pass `filters`, nearest first.
 
-    def _lexical(self, question: str, depth: int, filters: MetadataFilters | None) -> list[str]:
-        index = self.lexical.current()
-        if index is None:
-            return []
-        try:
-            # A retriever per query over the shared index: depth and filters stay per call.
-            retriever = BM25Retriever(
-                existing_bm25=index,
-                filters=filters,
-                similarity_top_k=min(depth, len(index.corpus)),
-                stemmer=Stemmer.Stemmer("english"),  # PyStemmer objects are not thread-safe
-            )
-        except ValueError:  # every chunk filtered out
-            return []
-        hits: list[NodeWithScore] = retriever.retrieve(QueryBundle(question))
-        return [hit.node.node_id for hit in hits if (hit.score or 0.0) > 0.0]
+        Chroma evaluates a `where` clause over every matching record (74 ms for a filter
+        matching 60% of 10k chunks, against 1 ms unfiltered), so a filter that lets through
+        a fair share of the chunks is applied to an unfiltered, deeper nearest-neighbour list
+        instead, using the files and dates the BM25 snapshot holds for every chunk.
+        """
+        query = self._store.client.query
+        snapshot = self.lexical.current() if filters else None
+        if filters is None or snapshot is None:
+            got = query(query_embeddings=[vector.tolist()], n_results=depth, include=[])
+            return list(got["ids"][0])
+        share = float(filters.mask(snapshot.sources, snapshot.dates).mean())
+        if share >= BROAD_FILTER:
+            reach = min(len(snapshot.ids), math.ceil(2 * depth / share))
+            got = query(query_embeddings=[vector.tolist()], n_results=reach, include=[])
+            ids: list[str] = list(got["ids"][0])
+            passed = self._passing(ids, filters, snapshot)
+            seen_all = len(ids) < reach or reach == len(snapshot.ids)
+            if len(passed) >= depth or seen_all:
+                return passed[:depth]
+        where = filters.to_chroma_where()
+        got = query(query_embeddings=[vector.tolist()], n_results=depth, where=where, include=[])
+        return list(got["ids"][0])
+
+    def _passing(self, ids: list[str], filters: Filters, snapshot: Snapshot) -> list[str]:
+        """Those of `ids` that pass `filters` (chunks newer than the snapshot are looked up)."""
+        known = {
+            i: (str(snapshot.sources[row]), int(snapshot.dates[row]))
+            for i in ids
+            if (row := snapshot.rows.get(i)) is not None
+        }
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            got = self._store.client.get(ids=unknown, include=["metadatas"])
+            for i, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                known[i] = (str(meta.get("source_file", "")), int(str(meta.get("date_int", 0))))
+        listed = [i for i in ids if i in known]  # a chunk deleted since the search is dropped
+        keep = filters.mask(
+            np.array([known[i][0] for i in listed], dtype=str),
+            np.array([known[i][1] for i in listed], dtype=np.int64),
+        )
+        return [i for i, ok in zip(listed, keep, strict=True) if ok]
 
     def _sentence_votes(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
         """Chunk ids in the order of their best-matching sentence."""
@@ -181,22 +202,16 @@ class HybridRetriever:
         return list(dict.fromkeys(str(m["chunk_id"]) for m in metadatas))
 
     def _fuse(
-        self, ranked: list[tuple[Sequence[BaseNode | str], float]], limit: int
+        self, ranked: list[tuple[Sequence[str], float]], limit: int
     ) -> tuple[list[Context], dict[str, int]]:
         """The fused candidates, best first, and how many sentences each has stored."""
         fused: dict[str, float] = {}
-        nodes: dict[str, BaseNode] = {}
-        for hits, weight in ranked:
-            for rank, hit in enumerate(hits):
-                node_id = hit if isinstance(hit, str) else hit.node_id
-                if not isinstance(hit, str):
-                    nodes.setdefault(node_id, hit)
+        for ids, weight in ranked:
+            for rank, node_id in enumerate(ids):
                 fused[node_id] = fused.get(node_id, 0.0) + weight / (self.fusion.rrf_k + rank + 1)
         best = sum(weight for _, weight in ranked) / (self.fusion.rrf_k + 1)
         ordered = sorted(fused, key=lambda node_id: -fused[node_id])[:limit]
-        missing = [i for i in ordered if i not in nodes]
-        if missing:
-            nodes.update((n.node_id, n) for n in self._store.get_nodes(missing))
+        nodes = {n.node_id: n for n in self._store.get_nodes(ordered)} if ordered else {}
         # A chunk can vanish between two reads while an index run replaces it, and a BM25
         # index older than the store can still name it: skip it.
         kept = [i for i in ordered if i in nodes and "source_file" in nodes[i].metadata]

@@ -20,8 +20,9 @@ def pipeline(sample_settings: Settings) -> Pipeline:
 def _sides(pipeline: Pipeline, filters: Filters) -> dict[str, set[str]]:
     retriever = pipeline.retriever
     vector = retriever.embed_query(QUESTION)
-    dense = retriever._dense(vector, 50, filters.to_metadata_filters())
-    lexical_ids = retriever._lexical(QUESTION, 50, filters.to_metadata_filters())
+    dense_ids = retriever._dense(vector, 50, filters)
+    dense = pipeline.store.get_nodes(dense_ids) if dense_ids else []
+    lexical_ids = retriever.lexical.search(QUESTION, 50, filters)
     lexical = pipeline.store.get_nodes(lexical_ids) if lexical_ids else []
     contexts = retriever.retrieve(QUESTION, 50, filters, vector)
     return {
@@ -56,6 +57,10 @@ def test_unfiltered_sides_see_every_file(pipeline: Pipeline) -> None:
             {"003_1305e3d104303dd2.txt"},
         ),
         (Filters(sources=[UNDATED], since=dt.date(2000, 1, 1)), set()),
+        (  # as_of drops later articles only: the undated one stays
+            Filters(as_of=dt.date(2025, 8, 16)),
+            {"000_e5097b3054c473ee.txt", "001_ef341db465d16e61.txt", UNDATED},
+        ),
     ],
 )
 def test_each_side_keeps_only_what_the_filter_allows(

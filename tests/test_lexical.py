@@ -21,9 +21,9 @@ def _saved(settings: Settings) -> list[Path]:
 
 
 def _sources(pipeline: Pipeline) -> set[str]:
-    index = pipeline.retriever.lexical.current()
-    assert index is not None
-    return {str(doc["source_file"]) for doc in index.corpus}
+    snapshot = pipeline.retriever.lexical.current()
+    assert snapshot is not None
+    return {str(name) for name in snapshot.sources}
 
 
 def _chunk_ids(pipeline: Pipeline) -> set[str]:
@@ -61,9 +61,9 @@ def test_a_new_process_loads_the_saved_index_instead_of_building_one(
 
     monkeypatch.setattr(LexicalIndex, "_build", refuse)
     pipeline = Pipeline.from_settings(settings)
-    index = pipeline.retriever.lexical.current()
-    assert index is not None
-    assert {str(doc["node_id"]) for doc in index.corpus} == _chunk_ids(pipeline)
+    snapshot = pipeline.retriever.lexical.current()
+    assert snapshot is not None
+    assert set(snapshot.ids) == _chunk_ids(pipeline)
     hits = pipeline.retrieve("Where was Melania Trump born?")
     assert hits[0].source_file == "000_e5097b3054c473ee.txt"
 
