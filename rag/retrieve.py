@@ -30,6 +30,7 @@ from rag.errors import RagError, StoreError
 from rag.extractive import SentenceScorer
 from rag.filters import Filters
 from rag.lexical import LexicalIndex, Snapshot
+from rag.text import sentence_spans
 from rag.types import Context
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ class HybridRetriever:
     ) -> list[Context]:
         if not head:
             return head
-        self._prime_sentences([c.chunk_id for c in head], counts)
+        self._prime_sentences(head, counts)
         support: dict[str, float] = {}
         for ev in self._scorer.candidates(question, vector, head):
             support.setdefault(ev.context.chunk_id, ev.score)
@@ -231,30 +232,38 @@ class HybridRetriever:
         rescored = [c.model_copy(update={"support": support.get(c.chunk_id, 0.0)}) for c in head]
         return sorted(rescored, key=lambda c: -((c.support or 0.0) + share * c.score))
 
-    def _prime_sentences(self, chunk_ids: list[str], counts: dict[str, int]) -> None:
+    def _prime_sentences(self, head: list[Context], counts: dict[str, int]) -> None:
         """Hand the stored vectors of these chunks' sentences to the scorer's cache.
 
-        Sentences are fetched by id ("<chunk id>:<i>", the chunk knowing how many it has): a
-        lookup by key, where a metadata filter would scan a collection that grows ~8x faster
-        than the chunks.
+        Sentences are fetched by id ("<chunk id>:<i>"): a lookup by key, where a metadata
+        filter would scan a collection that grows ~8x faster than the chunks. Their texts are
+        cut from the chunk (the indexer split it with the same `sentence_spans`; the chunk's
+        sentence count confirms it), as reading them from Chroma costs more than the vectors.
         """
         if self._sentences is None:
             return
-        wanted = [i for i in chunk_ids if i not in self._scorer.primed_chunks]
+        wanted = [c for c in head if c.chunk_id not in self._scorer.primed_chunks]
         if not wanted:
             return
-        if all(counts.get(i, -1) >= 0 for i in wanted):
-            ids = [f"{i}:{n}" for i in wanted for n in range(counts[i])]
-            if not ids:
+        spans = {c.chunk_id: sentence_spans(c.text) for c in wanted}
+        if all(counts.get(c.chunk_id, -1) == len(spans[c.chunk_id]) for c in wanted):
+            texts = {
+                f"{c.chunk_id}:{n}": c.text[start:end]
+                for c in wanted
+                for n, (start, end) in enumerate(spans[c.chunk_id])
+            }
+            if not texts:
                 return
-            got = self._sentences.get(ids=ids, include=["documents", "embeddings"])
-        else:  # an index written before chunks recorded their sentence count
-            where: dict[str, Any] = {"chunk_id": {"$in": wanted}}
+            got = self._sentences.get(ids=list(texts), include=["embeddings"])
+            found = [texts[i] for i in got["ids"]]
+        else:  # an index written by another version of the chunker
+            where: dict[str, Any] = {"chunk_id": {"$in": [c.chunk_id for c in wanted]}}
             got = self._sentences.get(where=where, include=["documents", "embeddings"])
-        texts = got.get("documents") or []
+            found = list(got.get("documents") or [])
         vectors = got.get("embeddings")
-        if texts and vectors is not None:
-            self._scorer.prime(texts, np.asarray(vectors, dtype=np.float32), wanted)
+        if found and vectors is not None:
+            chunk_ids = [c.chunk_id for c in wanted]
+            self._scorer.prime(found, np.asarray(vectors, dtype=np.float32), chunk_ids)
 
 
 def _to_context(node: BaseNode, score: float) -> Context:

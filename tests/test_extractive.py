@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rag import Pipeline, Settings
 from rag.extractive import is_statement
+from rag.text import sentence_spans
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,35 @@ def test_answers_quote_statements(sample_settings: Settings, question: str) -> N
     answer = Pipeline.from_settings(sample_settings).answer(question)
     assert answer.citations and not answer.refused
     assert all(is_statement(c.quote) for c in answer.citations), [c.quote for c in answer.citations]
+
+
+def test_answering_embeds_only_the_question(
+    sample_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = Pipeline.from_settings(sample_settings)
+    embedded: list[list[str]] = []
+    model = pipeline.embedder
+
+    class Recording:
+        model_id = model.model_id
+        dimension = model.dimension
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            embedded.append(list(texts))
+            return model.embed(texts)
+
+    monkeypatch.setattr(pipeline.scorer, "_embedder", Recording())
+    monkeypatch.setattr(pipeline.retriever, "_embedder", Recording())
+    question = "What did Melania Trump's letter ask Putin to do?"
+    result = pipeline.answer(question)
+    assert result.citations and embedded == [[question]]
+
+    # The scorer holds the vectors the indexer stored for the retrieved chunks' sentences.
+    chunk = result.contexts[0]
+    start, end = sentence_spans(chunk.text)[-1]
+    stored = pipeline.retriever._sentences.get(
+        ids=[f"{chunk.chunk_id}:{len(sentence_spans(chunk.text)) - 1}"], include=["embeddings"]
+    )
+    cached = pipeline.scorer.vectors([chunk.text[start:end]])[0]
+    np.testing.assert_allclose(cached, stored["embeddings"][0])
+    assert embedded == [[question]]  # read from the cache, not embedded again
