@@ -153,12 +153,12 @@ class HybridRetriever:
         instead, using the files and dates the BM25 snapshot holds for every chunk.
         """
         query = self._store.client.query
-        snapshot = self.lexical.current() if filters else None
-        if filters is None or snapshot is None:
+        if filters is None:
             got = query(query_embeddings=[vector.tolist()], n_results=depth, include=[])
             return list(got["ids"][0])
-        share = float(filters.mask(snapshot.sources, snapshot.dates).mean())
-        if share >= BROAD_FILTER:
+        snapshot = self.lexical.current()
+        share = float(filters.mask(snapshot.sources, snapshot.dates).mean()) if snapshot else 0.0
+        if snapshot is not None and share >= BROAD_FILTER:
             reach = min(len(snapshot.ids), math.ceil(2 * depth / share))
             got = query(query_embeddings=[vector.tolist()], n_results=reach, include=[])
             ids: list[str] = list(got["ids"][0])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from index import build_index
-from rag import Pipeline, Settings
+from rag import Filters, Pipeline, Settings
 from rag.lexical import LexicalIndex
 from rag.store import open_client, read_all, read_generation, state_name, write_generation
 
@@ -136,3 +136,24 @@ def test_a_store_without_a_stamp_follows_the_chunk_count(
     assert stamp == f"count:{report.chunks_total}" and complete
     assert _sources(pipeline) == {p.name for p in corpus.iterdir()}
     assert pipeline.retrieve("Where was Melania Trump born?")
+
+
+def test_a_broad_filter_keeps_chunks_newer_than_the_snapshot(
+    corpus_copy: tuple[Path, Settings],
+) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    pipeline = Pipeline.from_settings(settings)
+    snapshot = pipeline.retriever.lexical.current()
+    state = pipeline.retriever.lexical._state  # noqa: SLF001
+    assert snapshot is not None and state is not None
+
+    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+    build_index(corpus, settings, progress=False)
+    write_generation(state, complete=False)  # as if another run were writing: keep the snapshot
+    assert pipeline.retriever.lexical.current() is snapshot
+
+    filters = Filters(sources=["new.txt", "000_e5097b3054c473ee.txt"])  # passes ~1/4 of it
+    hits = pipeline.retrieve("Who is Zorblatt?", filters=filters)
+    assert hits[0].source_file == "new.txt"  # found by the dense side, filtered by lookup
+    assert {h.source_file for h in hits} <= set(filters.sources)
