@@ -30,9 +30,8 @@ import bm25s
 import numpy as np
 import Stemmer
 from chromadb.api.models.Collection import Collection
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import MetadataMode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
-from llama_index.retrievers.bm25 import BM25Retriever
 
 from rag.filters import Filters
 from rag.store import read_all, read_generation
@@ -143,30 +142,37 @@ class LexicalIndex:
         try:
             index = bm25s.BM25.load(folder, load_corpus=True, show_progress=False)
             return Snapshot.of(index, list(index.corpus))
-        except (OSError, ValueError, KeyError) as exc:  # e.g. removed by another process
+        except (OSError, EOFError, ValueError, KeyError) as exc:  # e.g. removed meanwhile
             log.warning("Could not load the BM25 index at %s (%s); rebuilding it.", folder, exc)
             return None
 
     def _build(self, stamp: str | None) -> Snapshot | None:
-        """Index the store's chunks; save the index when `stamp` names a finished run's."""
-        pages = read_all(self._chunks, include=["documents", "metadatas"])
-        nodes: list[BaseNode] = [
-            metadata_dict_to_node(meta, text=text)
-            for got in pages
-            for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
-        ]
-        if not nodes:
+        """Index the store's chunks; save the index when `stamp` names a finished run's.
+
+        Reads the store a page at a time and keeps only each chunk's indexed text and record
+        (llama-index's `BM25Retriever.from_defaults` would hold every node twice over).
+        """
+        texts: list[str] = []
+        records: list[dict[str, Any]] = []
+        for got in read_all(self._chunks, include=["documents", "metadatas"]):
+            for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+                node = metadata_dict_to_node(meta, text=text)
+                # What BM25Retriever indexes: the text with the metadata the chunk embeds.
+                texts.append(node.get_content(metadata_mode=MetadataMode.EMBED))
+                records.append(
+                    {
+                        "node_id": node.node_id,
+                        "source_file": meta["source_file"],
+                        "date_int": meta.get("date_int", 0),
+                    }
+                )
+        if not records:
             return None
-        # llama-index's BM25Retriever tokenises (stemming, stopwords) and builds the bm25s index.
-        index: bm25s.BM25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=1).bm25
-        records = [
-            {
-                "node_id": node.node_id,
-                "source_file": node.metadata["source_file"],
-                "date_int": node.metadata.get("date_int", 0),
-            }
-            for node in nodes
-        ]
+        # Tokenised and indexed as BM25Retriever does (English stopwords, Snowball stemmer).
+        stemmer = Stemmer.Stemmer("english")
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+        index = bm25s.BM25()
+        index.index(tokens, show_progress=False)
         folder = self._folder(stamp) if stamp else None
         if folder is not None and stamp:
             _save(index, records, folder, stamp)
@@ -186,7 +192,9 @@ def _save(index: bm25s.BM25, records: list[dict[str, Any]], folder: Path, stamp:
             log.warning("Could not save the BM25 index to %s: %s", folder, exc)
         return
     for other in folder.parent.iterdir():  # and writes a crash left behind over an hour ago
-        if other != folder and (
-            not other.name.startswith(".") or time.time() - other.stat().st_mtime > 3600
-        ):
+        try:
+            stale = not other.name.startswith(".") or time.time() - other.stat().st_mtime > 3600
+        except OSError:  # another process removed it meanwhile
+            continue
+        if other != folder and stale:
             shutil.rmtree(other, ignore_errors=True)

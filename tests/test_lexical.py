@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from chromadb.api.models.Collection import Collection
 
 from index import build_index
 from rag import Filters, Pipeline, Settings
@@ -30,20 +31,36 @@ def _chunk_ids(pipeline: Pipeline) -> set[str]:
     return {i for got in read_all(pipeline.store.client, include=[]) for i in got["ids"]}
 
 
-def test_index_runs_stamp_the_store_and_save_one_bm25_index(
-    corpus_copy: tuple[Path, Settings],
-) -> None:
+def _state(pipeline: Pipeline) -> Collection:
+    state = pipeline.retriever.lexical._state  # noqa: SLF001
+    assert state is not None
+    return state
+
+
+def _add_zorblatt(corpus: Path) -> None:
+    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+
+
+@pytest.fixture
+def indexed(corpus_copy: tuple[Path, Settings]) -> tuple[Path, Settings, Pipeline]:
+    """The sample corpus indexed into its own store, and a pipeline open on it."""
     corpus, settings = corpus_copy
     build_index(corpus, settings, progress=False)
-    state = Pipeline.from_settings(settings).retriever.lexical._state  # noqa: SLF001
-    assert state is not None
+    return corpus, settings, Pipeline.from_settings(settings)
+
+
+def test_index_runs_stamp_the_store_and_save_one_bm25_index(
+    indexed: tuple[Path, Settings, Pipeline],
+) -> None:
+    corpus, settings, pipeline = indexed
+    state = _state(pipeline)
     stamp, complete = read_generation(state) or ("", False)
     assert complete and [p.name for p in _saved(settings)] == [stamp]
 
     build_index(corpus, settings, progress=False)  # nothing changed: same stamp, same index
     assert read_generation(state) == (stamp, True)
 
-    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+    _add_zorblatt(corpus)
     build_index(corpus, settings, progress=False)
     newer, complete = read_generation(state) or ("", False)
     assert complete and newer != stamp
@@ -69,14 +86,12 @@ def test_a_new_process_loads_the_saved_index_instead_of_building_one(
 
 
 def test_another_processes_index_run_reaches_a_running_pipeline(
-    corpus_copy: tuple[Path, Settings],
+    indexed: tuple[Path, Settings, Pipeline],
 ) -> None:
-    corpus, settings = corpus_copy
-    build_index(corpus, settings, progress=False)
-    pipeline = Pipeline.from_settings(settings)
+    corpus, settings, pipeline = indexed
     assert "new.txt" not in _sources(pipeline)
 
-    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+    _add_zorblatt(corpus)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "CHROMA_"))}
     env["RAG_CHROMA_PATH"] = str(settings.chroma_path)
     done = subprocess.run(
@@ -90,14 +105,11 @@ def test_another_processes_index_run_reaches_a_running_pipeline(
 
 
 def test_while_a_run_writes_the_previous_index_keeps_answering(
-    corpus_copy: tuple[Path, Settings],
+    indexed: tuple[Path, Settings, Pipeline],
 ) -> None:
-    corpus, settings = corpus_copy
-    build_index(corpus, settings, progress=False)
-    pipeline = Pipeline.from_settings(settings)
+    corpus, settings, pipeline = indexed
     lexical = pipeline.retriever.lexical
-    state = lexical._state  # noqa: SLF001
-    assert state is not None
+    state = _state(pipeline)
     before = lexical.current()
 
     write_generation(state, complete=False)  # a run started writing (or was killed)
@@ -139,18 +151,17 @@ def test_a_store_without_a_stamp_follows_the_chunk_count(
 
 
 def test_a_broad_filter_keeps_chunks_newer_than_the_snapshot(
-    corpus_copy: tuple[Path, Settings],
+    indexed: tuple[Path, Settings, Pipeline],
 ) -> None:
-    corpus, settings = corpus_copy
-    build_index(corpus, settings, progress=False)
-    pipeline = Pipeline.from_settings(settings)
+    corpus, settings, pipeline = indexed
     snapshot = pipeline.retriever.lexical.current()
-    state = pipeline.retriever.lexical._state  # noqa: SLF001
-    assert snapshot is not None and state is not None
+    assert snapshot is not None
 
-    (corpus / "new.txt").write_text("Zorblatt the lighthouse keeper retired in May.\n")
+    _add_zorblatt(corpus)
     build_index(corpus, settings, progress=False)
-    write_generation(state, complete=False)  # as if another run were writing: keep the snapshot
+    write_generation(
+        _state(pipeline), complete=False
+    )  # as if another run were writing: keep the snapshot
     assert pipeline.retriever.lexical.current() is snapshot
 
     filters = Filters(sources=["new.txt", "000_e5097b3054c473ee.txt"])  # passes ~1/4 of it
