@@ -93,8 +93,12 @@ def test_index_and_answer_against_a_server_then_survive_a_restart(
     assert not settings.chroma_path.exists()  # nothing was written to the embedded store
     again = build_index(corpus, settings, progress=False)
     assert len(again.unchanged) == 5 and again.chunks_written == 0
+    # The BM25 index is saved locally, under the stamp the run left in the server's store.
+    assert settings.bm25_dir == Path.cwd() / ".rag" / "bm25" / f"127.0.0.1-{server.port}"
+    (saved,) = [p.name for d in settings.bm25_dir.iterdir() for p in d.iterdir()]
 
     pipeline = Pipeline.from_settings(settings)
+    assert pipeline.retriever.lexical.stamp() == (saved, True)
     first = pipeline.answer("Where was Melania Trump born?")
     assert first.citations[0].source_file == "000_e5097b3054c473ee.txt"
 
