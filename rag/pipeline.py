@@ -103,10 +103,18 @@ class Pipeline:
         self.verifier = Verifier(self.scorer)
         self._llm_client = llm_client
         self._structured = True  # until the server rejects structured output
+        self._corpus: tuple[tuple[str, bool], CorpusInfo] | None = None  # (stamp, what it holds)
 
     def corpus(self) -> CorpusInfo:
-        """Files, chunk count and last indexing time of the store."""
+        """Files, chunk count and last indexing time of the store.
+
+        Reading every chunk's metadata takes seconds at 100k chunks, so the answer is kept
+        until the store's generation stamp changes (the chat page asks on every rerun).
+        """
         try:
+            generation = self.retriever.lexical.stamp()
+            if self._corpus is not None and self._corpus[0] == generation:
+                return self._corpus[1]
             metadatas = read_metadatas(self.store.client)
         except Exception as exc:
             raise StoreError(f"The {self.retriever.location} failed: {exc}") from None
@@ -129,9 +137,11 @@ class Pipeline:
             entry.chunks += 1
         ordered = sorted(files.values(), key=lambda f: f.source_file)
         stamps = [f.indexed_at for f in ordered if f.indexed_at]
-        return CorpusInfo(
+        info = CorpusInfo(
             files=ordered, chunks=len(metadatas), last_indexed=max(stamps, default=None)
         )
+        self._corpus = (generation, info)
+        return info
 
     def source_text(self, source_file: str) -> str:
         """The whole text of an indexed article, as citation offsets index it."""

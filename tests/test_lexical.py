@@ -168,3 +168,17 @@ def test_a_broad_filter_keeps_chunks_newer_than_the_snapshot(
     hits = pipeline.retrieve("Who is Zorblatt?", filters=filters)
     assert hits[0].source_file == "new.txt"  # found by the dense side, filtered by lookup
     assert {h.source_file for h in hits} <= set(filters.sources)
+
+
+def test_corpus_listing_is_kept_until_the_stamp_changes(
+    indexed: tuple[Path, Settings, Pipeline],
+) -> None:
+    corpus, settings, pipeline = indexed
+    first = pipeline.corpus()
+    assert pipeline.corpus() is first  # no second read of every chunk's metadata
+
+    _add_zorblatt(corpus)
+    build_index(corpus, settings, progress=False)
+    after = pipeline.corpus()
+    assert "new.txt" in {f.source_file for f in after.files}
+    assert after.chunks == first.chunks + 1
