@@ -38,7 +38,10 @@ from rag.store import read_all, read_generation
 
 log = logging.getLogger(__name__)
 
-_STAMP_FILE = "stamp.txt"
+_STAMP_FILE = "stamp.json"
+_FORMAT = 2  # of the saved records; a saved index of another format is rebuilt
+# What a snapshot keeps of each chunk: what hits, filters and the corpus listing need.
+_RECORD_KEYS = ("source_file", "title", "date", "date_int", "indexed_at")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Snapshot:
     sources: np.ndarray
     dates: np.ndarray
     rows: dict[str, int]  # chunk id -> its row in the arrays above
+    records: list[dict[str, Any]]  # per chunk: its id and `_RECORD_KEYS`
 
     @classmethod
     def of(cls, index: bm25s.BM25, records: list[dict[str, Any]]) -> Snapshot:
@@ -62,6 +66,7 @@ class Snapshot:
             np.array([str(r["source_file"]) for r in records]),
             np.array([int(r["date_int"]) for r in records], dtype=np.int64),
             {node_id: row for row, node_id in enumerate(ids)},
+            records,
         )
 
     def search(self, question: str, depth: int, filters: Filters | None = None) -> list[str]:
@@ -108,6 +113,13 @@ class LexicalIndex:
         found = read_generation(self._state) if self._state is not None else None
         return found or (f"count:{self._chunks.count()}", True)
 
+    def records(self) -> list[dict[str, Any]] | None:
+        """Every chunk's record, if the snapshot matches the store exactly now (else None)."""
+        stamp, complete = self.stamp()
+        snapshot = self.current()
+        exact = complete and self._current[0] == stamp
+        return snapshot.records if snapshot is not None and exact else None
+
     def search(self, question: str, depth: int, filters: Filters | None = None) -> list[str]:
         """Chunk ids for `question` from the current snapshot (none if the store is empty)."""
         snapshot = self.current()
@@ -136,15 +148,21 @@ class LexicalIndex:
         return self._cache_dir / self._chunks.name / stamp
 
     def _load(self, stamp: str) -> Snapshot | None:
+        """The index saved for `stamp`; an unreadable one is removed, to be built again."""
         folder = self._folder(stamp)
-        if folder is None or not (folder / _STAMP_FILE).is_file():
+        if folder is None or not folder.exists():
             return None
         try:
-            index = bm25s.BM25.load(folder, load_corpus=True, show_progress=False)
-            return Snapshot.of(index, list(index.corpus))
-        except (OSError, EOFError, ValueError, KeyError) as exc:  # e.g. removed meanwhile
-            log.warning("Could not load the BM25 index at %s (%s); rebuilding it.", folder, exc)
-            return None
+            saved = json.loads((folder / _STAMP_FILE).read_text(encoding="utf-8"))
+            if saved.get("format") == _FORMAT:
+                index = bm25s.BM25.load(folder, load_corpus=True, show_progress=False)
+                return Snapshot.of(index, list(index.corpus))
+            problem = f"saved in format {saved.get('format')}, not {_FORMAT}"
+        except (OSError, EOFError, ValueError, KeyError, AttributeError) as exc:
+            problem = str(exc)  # e.g. damaged, or removed by another process meanwhile
+        log.warning("Could not load the BM25 index at %s (%s); rebuilding it.", folder, problem)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
 
     def _build(self, stamp: str | None) -> Snapshot | None:
         """Index the store's chunks; save the index when `stamp` names a finished run's.
@@ -159,13 +177,8 @@ class LexicalIndex:
                 node = metadata_dict_to_node(meta, text=text)
                 # What BM25Retriever indexes: the text with the metadata the chunk embeds.
                 texts.append(node.get_content(metadata_mode=MetadataMode.EMBED))
-                records.append(
-                    {
-                        "node_id": node.node_id,
-                        "source_file": meta["source_file"],
-                        "date_int": meta.get("date_int", 0),
-                    }
-                )
+                kept = {key: meta[key] for key in _RECORD_KEYS if key in meta}
+                records.append({"node_id": node.node_id, "date_int": 0, **kept})
         if not records:
             return None
         # Tokenised and indexed as BM25Retriever does (English stopwords, Snowball stemmer).
@@ -184,7 +197,8 @@ def _save(index: bm25s.BM25, records: list[dict[str, Any]], folder: Path, stamp:
     tmp = folder.parent / f".{stamp}.{os.getpid()}.{threading.get_ident()}"
     try:
         index.save(tmp, corpus=records, show_progress=False)
-        (tmp / _STAMP_FILE).write_text(json.dumps(stamp), encoding="utf-8")
+        saved = {"stamp": stamp, "format": _FORMAT}
+        (tmp / _STAMP_FILE).write_text(json.dumps(saved), encoding="utf-8")
         tmp.rename(folder)
     except OSError as exc:  # another process saved it first, or the disk refused
         shutil.rmtree(tmp, ignore_errors=True)

@@ -135,6 +135,11 @@ def test_a_damaged_saved_index_is_rebuilt_from_the_store(
         assert _sources(pipeline) == {p.name for p in corpus.iterdir()}
     assert "rebuilding it" in caplog.text
 
+    caplog.clear()  # and the rebuilt index was saved in its place: the next process loads it
+    with caplog.at_level(logging.WARNING, logger="rag.lexical"):
+        assert _sources(Pipeline.from_settings(settings)) == {p.name for p in corpus.iterdir()}
+    assert caplog.text == "" and [p.name for p in _saved(settings)] == [folder.name]
+
 
 def test_a_store_without_a_stamp_follows_the_chunk_count(
     corpus_copy: tuple[Path, Settings],
@@ -182,3 +187,21 @@ def test_corpus_listing_is_kept_until_the_stamp_changes(
     after = pipeline.corpus()
     assert "new.txt" in {f.source_file for f in after.files}
     assert after.chunks == first.chunks + 1
+
+
+def test_corpus_listing_from_the_snapshot_equals_the_stores(
+    indexed: tuple[Path, Settings, Pipeline], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, settings, pipeline = indexed
+    assert pipeline.retriever.lexical.records() is not None
+    from_snapshot = pipeline.corpus()
+
+    fresh = Pipeline.from_settings(settings)
+    monkeypatch.setattr(fresh.retriever.lexical, "records", lambda: None)
+    from_store = fresh.corpus()
+    assert from_snapshot == from_store
+    assert any(f.date for f in from_store.files) and all(f.title for f in from_store.files)
+    assert from_store.last_indexed is not None
+
+    write_generation(_state(pipeline), complete=False)  # a run is writing: read the store
+    assert pipeline.retriever.lexical.records() is None
