@@ -94,10 +94,11 @@ def measure(target: int, asked: list[str], embedder: CachedEmbedder, work: Path)
     for q in asked[:10]:  # warm caches
         pipeline.retrieve(q)
     total, dense, lexical, filtered = [], [], [], []
+    lexical_side = retriever.lexical
     for q in asked:
         vector = retriever.embed_query(q)
         dense.append(_timed(lambda v=vector: retriever._dense(v, 30, None)))  # noqa: SLF001
-        lexical.append(_timed(lambda q=q: retriever.lexical.search(q, 30)))
+        lexical.append(_timed(lambda q=q: lexical_side.current().search(q, 30)))
         total.append(_timed(lambda q=q: pipeline.retrieve(q)))
         filtered.append(_timed(lambda q=q: pipeline.retrieve(q, filters=SINCE)))
     row: dict[str, Any] = {

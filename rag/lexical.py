@@ -116,18 +116,15 @@ class LexicalIndex:
     def records(self) -> list[dict[str, Any]] | None:
         """Every chunk's record, if the snapshot matches the store exactly now (else None)."""
         stamp, complete = self.stamp()
-        snapshot = self.current()
+        snapshot = self._snapshot_for(stamp, complete)
         exact = complete and self._current[0] == stamp
         return snapshot.records if snapshot is not None and exact else None
 
-    def search(self, question: str, depth: int, filters: Filters | None = None) -> list[str]:
-        """Chunk ids for `question` from the current snapshot (none if the store is empty)."""
-        snapshot = self.current()
-        return snapshot.search(question, depth, filters) if snapshot else []
-
     def current(self) -> Snapshot | None:
         """The snapshot of the store as it is now (or as it was, while it is being rewritten)."""
-        stamp, complete = self.stamp()
+        return self._snapshot_for(*self.stamp())
+
+    def _snapshot_for(self, stamp: str, complete: bool) -> Snapshot | None:
         built_for, snapshot = self._current
         if stamp == built_for or (snapshot is not None and not complete):
             return snapshot

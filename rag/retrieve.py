@@ -133,9 +133,13 @@ class HybridRetriever:
         where = filters.to_chroma_where() if filters else None
         # Every side names chunks by id; only the fused head is read from the store, so a
         # BM25 index older than the store can never put outdated text in a context.
+        snapshot = self.lexical.current()  # one stamp check per query serves both sides
         ranked: list[tuple[Sequence[str], float]] = [
-            (self._dense(vector, depth, filters), self.fusion.dense_weight),
-            (self.lexical.search(question, depth, filters), self.fusion.bm25_weight),
+            (self._dense(vector, depth, filters, snapshot), self.fusion.dense_weight),
+            (
+                snapshot.search(question, depth, filters) if snapshot else [],
+                self.fusion.bm25_weight,
+            ),
             (self._sentence_votes(vector, where), self.fusion.sentence_weight),
         ]
         fused, counts = self._fuse(ranked, limit=max(self.fusion.rerank_depth, top_k))
@@ -144,7 +148,13 @@ class HybridRetriever:
             fused = head + fused[self.fusion.rerank_depth :]
         return fused[:top_k]
 
-    def _dense(self, vector: np.ndarray, depth: int, filters: Filters | None) -> list[str]:
+    def _dense(
+        self,
+        vector: np.ndarray,
+        depth: int,
+        filters: Filters | None,
+        snapshot: Snapshot | None = None,
+    ) -> list[str]:
         """Ids of the `depth` chunks nearest to `vector` that pass `filters`, nearest first.
 
         Chroma evaluates a `where` clause over every matching record (74 ms for a filter
@@ -156,7 +166,6 @@ class HybridRetriever:
         if filters is None:
             got = query(query_embeddings=[vector.tolist()], n_results=depth, include=[])
             return list(got["ids"][0])
-        snapshot = self.lexical.current()
         share = float(filters.mask(snapshot.sources, snapshot.dates).mean()) if snapshot else 0.0
         if snapshot is not None and share >= BROAD_FILTER:
             reach = min(len(snapshot.ids), math.ceil(2 * depth / share))

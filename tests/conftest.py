@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from index import build_index
-from rag import Settings
+from rag import Answer, Pipeline, Settings
 from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,24 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     """An OpenAI-protocol server on 127.0.0.1 with scripted replies."""
     with FakeOpenAI() as server:
         yield server
+
+
+def answers_while_indexing(
+    indexer: subprocess.Popen[bytes], pipeline: Pipeline, question: str
+) -> list[Answer]:
+    """Answer `question` until `indexer` exits; it must have re-indexed the five sample files,
+    and every answer's citations must resolve in the files, whichever version it saw."""
+    answers = []
+    while indexer.poll() is None:
+        answers.append(pipeline.answer(question))  # must never raise
+    out, err = indexer.communicate()
+    assert indexer.returncode == 0, err
+    assert "5 updated" in out.decode()
+    assert answers
+    for answer in answers:
+        for c in answer.citations:
+            assert file_text(pipeline.settings, c.source_file)[c.start : c.end] == c.quote
+    return answers
 
 
 def file_text(settings: Settings, source_file: str) -> str:

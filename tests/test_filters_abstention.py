@@ -20,9 +20,11 @@ def pipeline(sample_settings: Settings) -> Pipeline:
 def _sides(pipeline: Pipeline, filters: Filters) -> dict[str, set[str]]:
     retriever = pipeline.retriever
     vector = retriever.embed_query(QUESTION)
-    dense_ids = retriever._dense(vector, 50, filters)
+    snapshot = retriever.lexical.current()
+    assert snapshot is not None
+    dense_ids = retriever._dense(vector, 50, filters, snapshot)
     dense = pipeline.store.get_nodes(dense_ids) if dense_ids else []
-    lexical_ids = retriever.lexical.search(QUESTION, 50, filters)
+    lexical_ids = snapshot.search(QUESTION, 50, filters)
     lexical = pipeline.store.get_nodes(lexical_ids) if lexical_ids else []
     contexts = retriever.retrieve(QUESTION, 50, filters, vector)
     return {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index import build_index
 from rag import Pipeline, Settings
-from rag.corpus import read_text
+from tests.conftest import answers_while_indexing
 
 QUESTION = "Where was Melania Trump born?"
 
@@ -48,17 +48,7 @@ def test_answers_survive_another_process_rewriting_the_store(
         and again.citations[0].source_file == before.citations[0].source_file
     )
 
-    running = _indexer(settings, corpus, 40)
-    answers = []
-    while running.poll() is None:
-        answers.append(pipeline.answer(QUESTION))  # must never raise
-    out, err = running.communicate()
-    assert running.returncode == 0, err
-    assert "5 updated" in out.decode()
-    for answer in answers:  # whichever version each saw, its citations resolve in the files
-        for c in answer.citations:
-            assert read_text(corpus / c.source_file)[c.start : c.end] == c.quote
-    assert answers
+    answers_while_indexing(_indexer(settings, corpus, 40), pipeline, QUESTION)
     after = pipeline.answer(QUESTION)
     assert "Slovenia" in after.text
     assert after.citations[0].source_file == "000_e5097b3054c473ee.txt"

@@ -15,8 +15,7 @@ import pytest
 
 from index import build_index
 from rag import Pipeline, Settings, StoreError
-from rag.corpus import read_text
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, answers_while_indexing
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -133,16 +132,7 @@ def test_answers_keep_coming_while_another_process_reindexes(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    answers = []
-    while indexer.poll() is None:
-        answers.append(pipeline.answer(question))  # must never raise
-    out, err = indexer.communicate()
-    assert indexer.returncode == 0, err
-    assert "5 updated" in out.decode()
-    assert answers  # every call returned (old or new chunks), none raised
-    for a in answers:  # and whatever version it saw, its citations resolve in the files
-        for c in a.citations:
-            assert read_text(corpus / c.source_file)[c.start : c.end] == c.quote
+    answers_while_indexing(indexer, pipeline, question)  # old or new chunks, no errors
     after = pipeline.answer(question)
     assert after.text == before.text
     assert after.citations[0].source_file == "000_e5097b3054c473ee.txt"
