@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format eval bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load clean
+.PHONY: setup index run test lint format eval bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup clean
 
 setup: $(VENV)/.installed
 
@@ -36,22 +36,25 @@ eval: setup
 		--fail-under citation_validity=1.0 --fail-under hit@5=0.90 --fail-above errors=0
 
 bench-retrieval: setup
-	$(PY) -m evals.bench_retrieval $(BENCH)
+	$(PY) -m bench.retrieval $(BENCH)
 
 bench-ingest: setup
-	$(PY) -m evals.bench_ingest $(BENCH)
+	$(PY) -m bench.ingest $(BENCH)
 
 bench-query-scale: setup
-	$(PY) -m evals.bench_query_scale $(BENCH)
+	$(PY) -m bench.query_scale $(BENCH)
 
 bench-citations: setup
-	$(PY) -m evals.citation_metrics
+	$(PY) -m bench.citations
 
 bench-ui: setup
-	$(PY) -m evals.bench_ui
+	$(PY) -m bench.ui
 
 bench-load: setup
-	$(PY) -m evals.bench_load
+	$(PY) -m bench.load
+
+bench-startup: setup
+	$(PY) -m bench.startup $(BENCH)
 
 format: setup
 	$(BIN)/ruff format .

@@ -33,11 +33,10 @@ from index.chunking import (
     sentence_records,
 )
 from rag.config import Settings
-from rag.corpus import list_article_files, load_text, parse_article, source_name
-from rag.embeddings import Embedder, Matrix
+from rag.corpus import article_sources, load_text, parse_article
+from rag.embeddings import Embedder, Matrix, build_embedder
 from rag.errors import BadInputError
 from rag.lexical import LexicalIndex
-from rag.pipeline import build_embedder
 from rag.store import (
     open_client,
     open_collection,
@@ -49,6 +48,8 @@ from rag.store import (
 log = logging.getLogger(__name__)
 
 _CHROMA_BATCH = 4096  # records per Chroma add call
+
+_Source = tuple[str, Path]  # a source's name in citations, and its file
 
 
 @dataclass
@@ -78,6 +79,12 @@ class IndexReport:
             line += f"; {len(self.skipped)} skipped"
         return line
 
+    def notices(self) -> list[str]:
+        """One line per skipped file and per warning, for people."""
+        return [f"skipped {name}: {why}" for name, why in self.skipped.items()] + [
+            f"warning {name}: {what}" for name, what in self.warnings.items()
+        ]
+
 
 @dataclass
 class _Pending:
@@ -95,7 +102,8 @@ def build_index(
     progress: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexReport:
-    """Bring the store in line with `folder` (default: the settings' corpus folder).
+    """Bring the store in line with `folder` (default: the settings' corpus folder) and the
+    settings' upload folder, whose files are cited as `uploads/<name>`.
 
     Args:
         progress: show a terminal progress bar.
@@ -103,7 +111,7 @@ def build_index(
     """
     settings = settings or Settings.load()
     root = Path(folder) if folder is not None else settings.corpus_dir
-    files = _check_folder(root)
+    files = _check_folder(root, settings.upload_dir)
     started = time.perf_counter()
     embedder = embedder or build_embedder(settings)
     client = open_client(settings, create=True)
@@ -122,7 +130,7 @@ def build_index(
     batch: list[_Pending] = []
     bar = tqdm(files, desc="Indexing", unit="file", disable=not progress, leave=False)
     paths = bar if on_progress is None else _reporting(bar, len(files), on_progress)
-    for pending in _changed_files(paths, root, stored, fingerprint, splitter, report, seen):
+    for pending in _changed_files(paths, stored, fingerprint, splitter, report, seen):
         generation.touch()
         batch.append(pending)
         if sum(len(p.nodes) for p in batch) >= settings.index_batch:
@@ -194,18 +202,18 @@ def _title(node: BaseNode) -> str:
 
 
 def _reporting(
-    files: Iterable[Path], total: int, report: Callable[[int, int], None]
-) -> Iterator[Path]:
-    for done, path in enumerate(files):
+    files: Iterable[_Source], total: int, report: Callable[[int, int], None]
+) -> Iterator[_Source]:
+    for done, source in enumerate(files):
         report(done, total)
-        yield path
+        yield source
     report(total, total)
 
 
-def _check_folder(root: Path) -> list[Path]:
+def _check_folder(root: Path, uploads: Path) -> list[_Source]:
     if not root.is_dir():
         raise BadInputError(f"Corpus folder not found: {root}. Pass a folder of .txt/.md files.")
-    files = list_article_files(root)
+    files = article_sources(root, uploads)
     if not files:
         raise BadInputError(f"No .txt or .md files in {root}. Add articles, then index again.")
     return files
@@ -226,8 +234,7 @@ def _stored_files(collection: Collection) -> dict[str, tuple[set[str], int, int]
 
 
 def _changed_files(
-    files: Iterable[Path],
-    root: Path,
+    files: Iterable[_Source],
     stored: dict[str, tuple[set[str], int, int]],
     fingerprint: str,
     splitter: SentenceSplitter,
@@ -235,8 +242,7 @@ def _changed_files(
     seen: set[str],
 ) -> Iterator[_Pending]:
     now = time.time()
-    for path in files:
-        name = source_name(root, path)
+    for name, path in files:
         try:
             text, warning = load_text(path)
         except OSError as exc:  # e.g. deleted while indexing

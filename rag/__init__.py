@@ -2,35 +2,93 @@
 
 >>> from rag import answer
 >>> print(answer("Where did Trump hand Putin the letter?"))
+
+Names are imported on first use, so `import rag` stays cheap for commands that need little.
 """
 
-from rag.config import Settings
-from rag.errors import (
-    BadInputError,
-    ConfigError,
-    IndexNotBuiltError,
-    ProviderError,
-    RagError,
-    StoreError,
-)
-from rag.filters import Filters
-from rag.pipeline import Pipeline, answer, stream_answer
-from rag.types import Answer, Citation, Context, Usage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+    from rag.errors import (
+        BadInputError,
+        ConfigError,
+        IndexNotBuiltError,
+        ProviderError,
+        RagError,
+        StoreError,
+    )
+    from rag.facade import answer, stream_answer
+    from rag.filters import Filters
+    from rag.pipeline import Pipeline
+    from rag.types import (
+        Answer,
+        Citation,
+        Conflict,
+        Context,
+        CorpusInfo,
+        IndexedFile,
+        Usage,
+        Verification,
+    )
+
+# Each public name and the module that defines it.
+_HOMES = {
+    "Answer": "rag.types",
+    "BadInputError": "rag.errors",
+    "Citation": "rag.types",
+    "ConfigError": "rag.errors",
+    "Conflict": "rag.types",
+    "Context": "rag.types",
+    "CorpusInfo": "rag.types",
+    "Filters": "rag.filters",
+    "IndexNotBuiltError": "rag.errors",
+    "IndexedFile": "rag.types",
+    "Pipeline": "rag.pipeline",
+    "ProviderError": "rag.errors",
+    "RagError": "rag.errors",
+    "Settings": "rag.config",
+    "StoreError": "rag.errors",
+    "Usage": "rag.types",
+    "Verification": "rag.types",
+    "answer": "rag.facade",
+    "stream_answer": "rag.facade",
+}
 
 __all__ = [
     "Answer",
     "BadInputError",
     "Citation",
     "ConfigError",
+    "Conflict",
     "Context",
+    "CorpusInfo",
     "Filters",
     "IndexNotBuiltError",
+    "IndexedFile",
     "Pipeline",
     "ProviderError",
     "RagError",
     "Settings",
     "StoreError",
     "Usage",
+    "Verification",
     "answer",
     "stream_answer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'rag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(
         default=Path("data/articles"), validation_alias=AliasChoices("RAG_CORPUS_DIR", "corpus_dir")
     )
+    upload_dir: Path = Field(
+        default=Path(".rag/uploads"),
+        validation_alias=AliasChoices("RAG_UPLOAD_DIR", "upload_dir"),
+    )
     chunk_size: int = Field(
         default=192, ge=32, le=2048, validation_alias=AliasChoices("RAG_CHUNK_SIZE", "chunk_size")
     )

@@ -131,3 +131,35 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOA
     target = folder / base
     target.write_bytes(data)
     return target
+
+
+# Uploaded articles are cited under this prefix, so they never collide with corpus files.
+UPLOADS_PREFIX = "uploads/"
+
+
+def article_sources(corpus: Path, uploads: Path | None) -> list[tuple[str, Path]]:
+    """(source name, path) of every article of the corpus folder and of the upload folder.
+
+    Uploads are named `uploads/<name>`; a corpus file already named so wins over an upload.
+    """
+    sources = [(source_name(corpus, p), p) for p in list_article_files(corpus)]
+    taken = {name for name, _ in sources}
+    if uploads is not None and uploads.is_dir() and uploads.resolve() != corpus.resolve():
+        for path in list_article_files(uploads):
+            name = UPLOADS_PREFIX + source_name(uploads, path)
+            if name not in taken:
+                sources.append((name, path))
+    return sources
+
+
+def resolve_source(corpus: Path, uploads: Path | None, source_file: str) -> Path | None:
+    """The file a source name stands for, if it is inside the corpus or the upload folder."""
+    candidates = [(corpus, source_file)]
+    if uploads is not None and source_file.startswith(UPLOADS_PREFIX):
+        candidates.append((uploads, source_file.removeprefix(UPLOADS_PREFIX)))
+    for root, name in candidates:
+        base = root.resolve()
+        path = (base / name).resolve()
+        if path.is_relative_to(base) and path.is_file():
+            return path
+    return None

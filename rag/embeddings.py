@@ -8,13 +8,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from rag.errors import ConfigError, ProviderError
+from rag.config import Settings
+from rag.errors import ProviderError
 
 Matrix = npt.NDArray[np.float32]
 
@@ -113,14 +115,21 @@ def _normalise(matrix: npt.NDArray[Any]) -> Matrix:
     return unit
 
 
-def make_embedder(backend: str, openai_client: Any = None, openai_model: str = "") -> Embedder:
-    """The embedder for a backend name (`local` or `openai`)."""
-    if backend == "local":
-        return LocalEmbedder()
-    if backend == "openai":
-        if openai_client is None:
-            raise ConfigError(
-                "RAG_EMBEDDING_BACKEND=openai needs OPENAI_API_KEY; set it or use 'local'."
-            )
-        return OpenAIEmbedder(openai_client, openai_model)
-    raise ConfigError(f"RAG_EMBEDDING_BACKEND: unknown backend {backend!r} (use local or openai)")
+@cache
+def _local_embedder() -> LocalEmbedder:
+    return LocalEmbedder()  # one ONNX session per process: it is immutable and thread-safe
+
+
+def build_embedder(settings: Settings, client: Any = None) -> Embedder:
+    """The embedder the settings name, for indexing and answering alike.
+
+    The local model is loaded once per process; the OpenAI embedder uses `client`, or a
+    client made from the settings.
+    """
+    if settings.embedding_backend == "local":
+        return _local_embedder()
+    if client is None:
+        from rag.llm import make_client  # the openai package is only imported when used
+
+        client = make_client(settings)
+    return OpenAIEmbedder(client, settings.openai_embedding_model)

@@ -1,168 +1,46 @@
-"""The offline answerer: the retrieved sentences that best answer the question, each cited.
-
-A sentence's support is a blend of its embedding similarity to the question and the
-share of the question's content words it contains. When even the best sentence falls
-below `min_support`, the answer is a refusal instead of quoted noise.
-"""
+"""The offline answerer: the retrieved sentences that best answer the question, each cited."""
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
+import re
+import time
+from collections.abc import Iterator
 
 import numpy as np
 
-from rag.config import DEFAULT_MIN_SUPPORT
-from rag.conflicts import disagree
-from rag.embeddings import Embedder, Matrix
-from rag.text import content_terms, sentence_spans
-from rag.types import Context
+from rag.prompts import REFUSAL
+from rag.scoring import SentenceScorer
+from rag.types import Answer, Context
+from rag.verify import Verifier, apply_verified, with_markers
+
+# "[7]" inside quoted article text is the article's, not a citation: shown as "(7)".
+_SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+# The pieces an answer is streamed in: one sentence each.
+_PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class ExtractiveConfig:
-    """Knobs of sentence selection."""
+class ExtractiveAnswerer:
+    """Quotes the best supporting sentences, verified like a model's answer, or refuses."""
 
-    max_sentences: int = 3
-    semantic_weight: float = 0.6
-    min_support: float = DEFAULT_MIN_SUPPORT  # below this best support, refuse
-    relative_floor: float = 0.85  # further sentences must reach this share of the best score
-    redundancy: float = 0.8  # cosine at which a sentence repeats one already chosen
+    def __init__(self, scorer: SentenceScorer, verifier: Verifier) -> None:
+        self._scorer = scorer
+        self._verifier = verifier
 
-
-@dataclass(frozen=True)
-class Evidence:
-    """A sentence of a retrieved chunk: file offsets and its support score."""
-
-    context: Context
-    start: int
-    end: int
-    score: float
-
-    @property
-    def text(self) -> str:
-        """The sentence as it stands in the file."""
-        return self.context.text[self.start - self.context.start : self.end - self.context.start]
-
-
-class SentenceScorer:
-    """Scores sentences of retrieved chunks against a question; caches sentence vectors."""
-
-    def __init__(self, embedder: Embedder, config: ExtractiveConfig, cache_size: int = 50_000):
-        self._embedder = embedder
-        self.config = config
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
-        self.primed_chunks: set[str] = set()
-
-    def prime(self, texts: list[str], vectors: Matrix, chunk_ids: list[str]) -> None:
-        """Take sentence vectors computed at index time, so queries need not embed them."""
-        with self._lock:
-            for text, vector in zip(texts, vectors, strict=True):
-                self._cache[text] = vector
-            if len(self.primed_chunks) > self._cache_size:
-                self.primed_chunks.clear()
-            self.primed_chunks.update(chunk_ids)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-
-    def candidates(
-        self, question: str, q_vec: np.ndarray, contexts: list[Context]
-    ) -> list[Evidence]:
-        """Every sentence of `contexts`, scored, best first."""
-        pool = self.sentences(contexts)
-        if not pool:
-            return []
-        texts = [ev.text for ev in pool]
-        semantic = self.vectors(texts) @ q_vec
-        wanted = content_terms(question)
-        weight = self.config.semantic_weight
-        scored = []
-        for ev, text, sem in zip(pool, texts, semantic, strict=True):
-            lexical = len(wanted & content_terms(text)) / len(wanted) if wanted else 0.0
-            score = weight * float(sem) + (1 - weight) * lexical
-            scored.append(Evidence(ev.context, ev.start, ev.end, round(score, 4)))
-        return sorted(scored, key=lambda ev: -ev.score)
-
-    @staticmethod
-    def sentences(contexts: list[Context]) -> list[Evidence]:
-        """Every sentence of `contexts` (file offsets), unscored."""
-        return [
-            Evidence(c, c.start + s, c.start + e, 0.0)
-            for c in contexts
-            for s, e in sentence_spans(c.text)
-        ]
-
-    def best_support(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> float:
-        """The support of the best sentence of `contexts`: what the refusal decision compares."""
-        ranked = self.candidates(question, q_vec, contexts)
-        return ranked[0].score if ranked else 0.0
-
-    def select(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> list[Evidence]:
-        """The few best, non-redundant sentences; empty when nothing supports an answer."""
-        scored = self.candidates(question, q_vec, contexts)
-        # Headlines, captions, "Read more" teasers and subheadings asked as questions support a
-        # retrieval, but read badly as an answer: quote statements where there are any.
-        ranked = [ev for ev in scored if is_statement(ev.text)] or scored
-        if not ranked or ranked[0].score < self.config.min_support:
-            return []  # nothing in the retrieved text supports an answer: refuse
-        floor = ranked[0].score * self.config.relative_floor
-        chosen: list[Evidence] = []
-        chosen_vecs: list[np.ndarray] = []
-        for ev in ranked:
-            if len(chosen) == self.config.max_sentences or ev.score < floor:
-                break
-            vec = self.vectors([ev.text])[0]
-            if any(float(vec @ other) >= self.config.redundancy for other in chosen_vecs):
-                continue
-            chosen.append(ev)
-            chosen_vecs.append(vec)
-        return self._with_other_side(question, ranked, chosen)
-
-    def _with_other_side(
-        self, question: str, ranked: list[Evidence], chosen: list[Evidence]
-    ) -> list[Evidence]:
-        """Add the best supported sentence that disagrees with the chosen ones, if retrieved.
-
-        Sources that contradict each other must both be shown, even when one side scores
-        below the sentences picked first.
-        """
-        picked = [(ev.context.source_file, ev.text) for ev in chosen]
-        if any(disagree(question, a, b) for a, b in itertools.combinations(picked, 2)):
-            return chosen
-        kept = chosen[: self.config.max_sentences - 1]  # room for the other side
-        for ev in ranked:
-            if ev.score < self.config.min_support:
-                break
-            statement = (ev.context.source_file, ev.text)
-            if ev not in chosen and any(
-                disagree(question, (k.context.source_file, k.text), statement) for k in kept
-            ):
-                return [*kept, ev]
-        return chosen
-
-    def vectors(self, texts: list[str]) -> Matrix:
-        """Unit vectors of `texts`, from the cache (index-time vectors) or embedded now."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self._embedder.embed(missing), strict=True))
-            with self._lock:
-                for text in missing:
-                    self._cache[text] = found[text]
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return np.stack([found[t] for t in texts]).astype(np.float32)
-
-
-_CLOSERS = "\"'\u201d\u2019)]"
-
-
-def is_statement(sentence: str) -> bool:
-    """Whether a sentence ends as a statement does (., ! or …, before any closing quote)."""
-    end = sentence.rstrip().rstrip(_CLOSERS)
-    return end.endswith((".", "!", "\u2026"))
+    def run(
+        self, answer: Answer, search: str, vector: np.ndarray, contexts: list[Context]
+    ) -> Iterator[str]:
+        """Fill `answer` from `contexts`; yield its text sentence by sentence."""
+        started = time.perf_counter()
+        evidence = self._scorer.select(search, vector, contexts)
+        answer.contexts = contexts
+        draft = " ".join(
+            with_markers(
+                _SOURCE_MARKER.sub(r"(\1)", ev.text), f"[{contexts.index(ev.context) + 1}]"
+            )
+            for ev in evidence
+        )
+        apply_verified(answer, search, self._verifier.verify(draft, contexts))
+        if not answer.citations:
+            answer.refused, answer.text, answer.unsupported = True, REFUSAL, []
+        answer.timings["answer"] = time.perf_counter() - started
+        yield from _PIECE.findall(answer.text)

@@ -30,8 +30,6 @@ import bm25s
 import numpy as np
 import Stemmer
 from chromadb.api.models.Collection import Collection
-from llama_index.core.schema import MetadataMode
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from rag.filters import Filters
 from rag.store import read_all, read_generation
@@ -98,6 +96,11 @@ class LexicalIndex:
         self._cache_dir = cache_dir if state is not None else None
         self._current: tuple[str | None, Snapshot | None] = (None, None)
         self._build_lock = threading.Lock()
+
+    @property
+    def chunks(self) -> Collection:
+        """The chunk collection this index follows."""
+        return self._chunks
 
     def rebind(self, chunks: Collection, state: Collection | None) -> None:
         """Read from these collections from now on (the store was reopened)."""
@@ -167,6 +170,10 @@ class LexicalIndex:
         Reads the store a page at a time and keeps only each chunk's indexed text and record
         (llama-index's `BM25Retriever.from_defaults` would hold every node twice over).
         """
+        # llama-index only serves this rebuild; importing it costs ~1 s of every cold start.
+        from llama_index.core.schema import MetadataMode
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
         texts: list[str] = []
         records: list[dict[str, Any]] = []
         for got in read_all(self._chunks, include=["documents", "metadatas"]):

@@ -16,20 +16,19 @@ import datetime as dt
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from chromadb.api.models.Collection import Collection
-from llama_index.core.schema import BaseNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.embeddings import Embedder
 from rag.errors import RagError, StoreError
-from rag.extractive import SentenceScorer
 from rag.filters import Filters
 from rag.lexical import LexicalIndex, Snapshot
+from rag.scoring import SentenceScorer
+from rag.store import Stores
 from rag.text import sentence_spans
 from rag.types import Context
 
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 
 # Share of the chunks a filter must let through to be applied after an unfiltered search.
 BROAD_FILTER = 0.05
-
-Stores = tuple[ChromaVectorStore, Collection | None, Collection | None]
 
 
 @dataclass(frozen=True)
@@ -61,29 +58,32 @@ class HybridRetriever:
 
     def __init__(
         self,
-        store: ChromaVectorStore,
+        chunks: Collection,
         embedder: Embedder,
         scorer: SentenceScorer,
         sentences: Collection | None = None,
         fusion: FusionConfig | None = None,
         location: str = "Chroma store",
         lexical: LexicalIndex | None = None,
+        reopen: Callable[[], Stores] | None = None,
     ) -> None:
+        """Args:
+        reopen: opens the store from disk again (embedded mode), for when another process
+            rewrote it; None where a store server sees every writer's changes.
+        """
         self.location = location
-        self._store = store
+        self._store = chunks
         self._embedder = embedder
         self._scorer = scorer
         self._sentences = sentences
         self.fusion = fusion or FusionConfig()
-        self.lexical = lexical or LexicalIndex(store.client)
+        self.lexical = lexical or LexicalIndex(chunks)
         self._lock = threading.Lock()
-        # Reopens the store from disk (embedded mode), for when another process rewrote it:
-        # the chunk store, the sentence collection and the generation-stamp collection.
-        self.reopen: Callable[[], Stores] | None = None
+        self._reopen = reopen
 
     @property
-    def store(self) -> ChromaVectorStore:
-        """The chunk store queries go to (replaced when the store is reopened)."""
+    def store(self) -> Collection:
+        """The chunk collection queries go to (replaced when the store is reopened)."""
         return self._store
 
     def refresh(self) -> None:
@@ -112,9 +112,9 @@ class HybridRetriever:
         except Exception:  # e.g. chunks deleted by an index run between two of our reads
             with self._lock:
                 self.lexical.invalidate()
-                if self.reopen is not None:  # another process may have rewritten the store
-                    self._store, self._sentences, state = self.reopen()
-                    self.lexical.rebind(self._store.client, state)
+                if self._reopen is not None:  # another process may have rewritten the store
+                    self._store, self._sentences, state = self._reopen()
+                    self.lexical.rebind(self._store, state)
         try:
             return self._retrieve(question, top_k, filters, vector)
         except RagError:
@@ -162,7 +162,7 @@ class HybridRetriever:
         a fair share of the chunks is applied to an unfiltered, deeper nearest-neighbour list
         instead, using the files and dates the BM25 snapshot holds for every chunk.
         """
-        query = self._store.client.query
+        query = self._store.query
         if filters is None:
             got = query(query_embeddings=[vector.tolist()], n_results=depth, include=[])
             return list(got["ids"][0])
@@ -188,7 +188,7 @@ class HybridRetriever:
         }
         unknown = [i for i in ids if i not in known]
         if unknown:
-            got = self._store.client.get(ids=unknown, include=["metadatas"])
+            got = self._store.get(ids=unknown, include=["metadatas"])
             for i, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
                 known[i] = (str(meta.get("source_file", "")), int(str(meta.get("date_int", 0))))
         listed = [i for i in ids if i in known]  # a chunk deleted since the search is dropped
@@ -221,12 +221,16 @@ class HybridRetriever:
                 fused[node_id] = fused.get(node_id, 0.0) + weight / (self.fusion.rrf_k + rank + 1)
         best = sum(weight for _, weight in ranked) / (self.fusion.rrf_k + 1)
         ordered = sorted(fused, key=lambda node_id: -fused[node_id])[:limit]
-        nodes = {n.node_id: n for n in self._store.get_nodes(ordered)} if ordered else {}
+        read: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        if ordered:
+            got = self._store.get(ids=ordered, include=["documents", "metadatas"])
+            rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+            read = {i: (text, meta) for i, text, meta in rows}
         # A chunk can vanish between two reads while an index run replaces it, and a BM25
         # index older than the store can still name it: skip it.
-        kept = [i for i in ordered if i in nodes and "source_file" in nodes[i].metadata]
-        counts = {i: int(nodes[i].metadata.get("sentence_count", -1)) for i in kept}
-        return [_to_context(nodes[i], fused[i] / best) for i in kept], counts
+        kept = [i for i in ordered if i in read and "source_file" in read[i][1]]
+        counts = {i: int(str(read[i][1].get("sentence_count", -1))) for i in kept}
+        return [_to_context(i, *read[i], fused[i] / best) for i in kept], counts
 
     def _rerank(
         self, question: str, vector: np.ndarray, head: list[Context], counts: dict[str, int]
@@ -275,17 +279,16 @@ class HybridRetriever:
             self._scorer.prime(found, np.asarray(vectors, dtype=np.float32), chunk_ids)
 
 
-def _to_context(node: BaseNode, score: float) -> Context:
-    meta = node.metadata
+def _to_context(chunk_id: str, text: str, meta: Mapping[str, Any], score: float) -> Context:
     date = meta.get("date")
     return Context(
-        chunk_id=node.node_id,
+        chunk_id=chunk_id,
         source_file=str(meta["source_file"]),
         title=str(meta.get("title", "")),
-        date=dt.date.fromisoformat(date) if date else None,
-        text=node.get_content(),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        position=int(meta.get("position", 0)),
+        date=dt.date.fromisoformat(str(date)) if date else None,
+        text=text,
+        start=int(str(meta["start"])),
+        end=int(str(meta["end"])),
+        position=int(str(meta.get("position", 0))),
         score=round(score, 6),
     )

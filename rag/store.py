@@ -26,6 +26,10 @@ from rag.errors import IndexNotBuiltError, StoreError
 SCHEMA_VERSION = 1
 
 
+# The chunk collection, its sentence collection and its generation-stamp collection.
+Stores = tuple[Collection, Collection | None, Collection | None]
+
+
 class ChromaEmbedding(EmbeddingFunction[Documents]):
     """Adapter that lets Chroma embed with the project's embedder (never its default)."""
 
@@ -210,6 +214,19 @@ def open_collection(
                 f"{_first_line(exc)}"
             ) from None
         raise IndexNotBuiltError(_not_built(settings)) from None
+
+
+def open_stores(client: ClientAPI, settings: Settings, embedder: Embedder) -> Stores:
+    """The chunk collection, sentence collection and generation stamp of the embedding model."""
+    chunks = open_collection(client, settings, embedder, create=False)
+    sentences = open_collection(client, settings, embedder, create=False, sentences=True)
+    try:
+        state: Collection | None = open_collection(
+            client, settings, embedder, create=False, state=True
+        )
+    except IndexNotBuiltError:  # written before stamps existed: BM25 follows the chunk count
+        state = None
+    return chunks, sentences, state
 
 
 def _not_built(settings: Settings) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import threading
 from functools import cache, lru_cache
-from pathlib import Path
 
 import Stemmer
-from nltk.tokenize.punkt import PunktTokenizer
+from nltk.tabdata import PunktDecoder
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+from rag.tokens import vendored_data
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LINE_BREAK = re.compile(r"\n\s*")
@@ -25,14 +27,21 @@ _STOPWORDS = frozenset(
 
 
 @cache
-def _punkt() -> PunktTokenizer:
-    import llama_index.core
-    import nltk
-
-    vendored = str(Path(llama_index.core.__file__).parent / "_static" / "nltk_cache")
-    if vendored not in nltk.data.path:
-        nltk.data.path.append(vendored)
-    return PunktTokenizer("english")
+def _punkt() -> PunktSentenceTokenizer:
+    # Loaded from llama-index's vendored Punkt tables directly: nltk.data.path, which every
+    # NLTK user in the process shares, is left alone.
+    # (nltk's own loader only opens files under nltk.data.path.) Read as `load_punkt_params`.
+    folder = vendored_data("nltk_cache", "tokenizers", "punkt_tab", "english")
+    params, decode = PunktParameters(), PunktDecoder()
+    with (folder / "collocations.tab").open(encoding="utf-8") as f:
+        params.collocations = set(decode.tab2tups(f))
+    with (folder / "sent_starters.txt").open(encoding="utf-8") as f:
+        params.sent_starters = decode.txt2set(f)
+    with (folder / "abbrev_types.txt").open(encoding="utf-8") as f:
+        params.abbrev_types = decode.txt2set(f)
+    with (folder / "ortho_context.tab").open(encoding="utf-8") as f:
+        params.ortho_context = decode.tab2intdict(f)
+    return PunktSentenceTokenizer(params)
 
 
 _local = threading.local()

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.cite import quote_citation
-from rag.extractive import Evidence, SentenceScorer
+from rag.conflicts import conflict_note, find_conflicts
+from rag.scoring import Evidence, SentenceScorer
 from rag.text import content_terms, sentence_spans
-from rag.types import Citation, Context, Verification
+from rag.types import Answer, Citation, Context, Verification
 
 _MARKERS = re.compile(r"\s*\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -165,6 +166,15 @@ class Verifier:
                 unsupported.append(claim.text)
             parts.append(claim.gap + with_markers(claim.text, "".join(markers)))
         return Verified("".join(parts).strip(), citations, unsupported, report)
+
+
+def apply_verified(answer: Answer, question: str, verified: Verified) -> None:
+    """Give `answer` the verified text and citations, and name disagreeing sources."""
+    answer.text, answer.citations = verified.text, verified.citations
+    answer.unsupported, answer.verification = verified.unsupported, verified.report
+    answer.conflicts = find_conflicts(question, verified.citations)
+    if answer.conflicts:
+        answer.text += " " + conflict_note(answer.conflicts, answer.citations)
 
 
 def with_markers(sentence: str, markers: str) -> str:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 from index import build_index
 from rag import Settings
 from tests.conftest import ROOT, SAMPLE
-from ui.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 
 ARTIFACTS = ROOT / "test-artifacts"
 HOSTILE = (

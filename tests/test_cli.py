@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli import app
 from rag import Settings
-from rag.cli import app
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from index import build_index
 from rag import Settings
-from rag.pipeline import build_embedder
+from rag.embeddings import build_embedder
 from rag.store import open_client, open_collection
 from tests.conftest import ROOT
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from evals import SuiteError, run_suite
 from rag import Settings
-from rag.cli import app
 from tests.fake_openai import FakeOpenAI
 
 CASES = """\

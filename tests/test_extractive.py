@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rag import Pipeline, Settings
-from rag.extractive import is_statement
+from rag.embeddings import build_embedder
+from rag.scoring import is_statement
 from rag.text import sentence_spans
 
 
@@ -42,12 +43,9 @@ def test_answers_quote_statements(sample_settings: Settings, question: str) -> N
     assert all(is_statement(c.quote) for c in answer.citations), [c.quote for c in answer.citations]
 
 
-def test_answering_embeds_only_the_question(
-    sample_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pipeline = Pipeline.from_settings(sample_settings)
+def test_answering_embeds_only_the_question(sample_settings: Settings) -> None:
     embedded: list[list[str]] = []
-    model = pipeline.embedder
+    model = build_embedder(sample_settings)
 
     class Recording:
         model_id = model.model_id
@@ -57,8 +55,7 @@ def test_answering_embeds_only_the_question(
             embedded.append(list(texts))
             return model.embed(texts)
 
-    monkeypatch.setattr(pipeline.scorer, "_embedder", Recording())
-    monkeypatch.setattr(pipeline.retriever, "_embedder", Recording())
+    pipeline = Pipeline.from_settings(sample_settings, embedder=Recording())
     question = "What did Melania Trump's letter ask Putin to do?"
     result = pipeline.answer(question)
     assert result.citations and embedded == [[question]]

@@ -17,19 +17,22 @@ def pipeline(sample_settings: Settings) -> Pipeline:
     return Pipeline.from_settings(sample_settings)
 
 
+def _files(pipeline: Pipeline, ids: list[str]) -> set[str]:
+    metadatas = pipeline.store.get(ids=ids, include=["metadatas"])["metadatas"] if ids else []
+    return {str(m["source_file"]) for m in metadatas or []}
+
+
 def _sides(pipeline: Pipeline, filters: Filters) -> dict[str, set[str]]:
     retriever = pipeline.retriever
     vector = retriever.embed_query(QUESTION)
     snapshot = retriever.lexical.current()
     assert snapshot is not None
     dense_ids = retriever._dense(vector, 50, filters, snapshot)
-    dense = pipeline.store.get_nodes(dense_ids) if dense_ids else []
     lexical_ids = snapshot.search(QUESTION, 50, filters)
-    lexical = pipeline.store.get_nodes(lexical_ids) if lexical_ids else []
     contexts = retriever.retrieve(QUESTION, 50, filters, vector)
     return {
-        "dense": {n.metadata["source_file"] for n in dense},
-        "bm25": {n.metadata["source_file"] for n in lexical},
+        "dense": _files(pipeline, dense_ids),
+        "bm25": _files(pipeline, lexical_ids),
         "fused": {c.source_file for c in contexts},
     }
 

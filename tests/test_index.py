@@ -9,7 +9,7 @@ import pytest
 from index import build_index
 from rag import BadInputError, Settings
 from rag.corpus import read_text
-from rag.pipeline import build_embedder
+from rag.embeddings import build_embedder
 from rag.store import open_client, open_collection
 
 

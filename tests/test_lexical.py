@@ -28,7 +28,7 @@ def _sources(pipeline: Pipeline) -> set[str]:
 
 
 def _chunk_ids(pipeline: Pipeline) -> set[str]:
-    return {i for got in read_all(pipeline.store.client, include=[]) for i in got["ids"]}
+    return {i for got in read_all(pipeline.store, include=[]) for i in got["ids"]}
 
 
 def _state(pipeline: Pipeline) -> Collection:

@@ -139,23 +139,27 @@ def sidebar(pipeline: Pipeline) -> tuple[int, Filters | None]:
 
 
 def uploads(pipeline: Pipeline) -> None:
-    """Add .txt/.md articles to the corpus folder and index them; or re-index the folder."""
+    """Add .txt/.md articles to the upload folder and index them; or re-index the folder."""
     files = st.file_uploader("Add articles", type=["txt", "md"], accept_multiple_files=True)
     add = st.button("Add to corpus", disabled=not files)
     reindex = st.button("Re-index folder")
     if not (add or reindex):
         return
-    folder = pipeline.settings.corpus_dir
+    settings = pipeline.settings
     try:
         for upload in (files or []) if add else []:
-            save_upload(folder, upload.name, upload.getvalue())
+            save_upload(settings.upload_dir, upload.name, upload.getvalue())
         bar = st.progress(0.0, text="Indexing…")
+
+        def advance(done: int, total: int) -> None:
+            bar.progress(done / max(1, total), text="Indexing…")
+
         report = build_index(
-            folder,
-            pipeline.settings,
+            settings.corpus_dir,
+            settings,
             embedder=pipeline.embedder,
             progress=False,
-            on_progress=lambda done, total: bar.progress(done / max(1, total), text="Indexing…"),
+            on_progress=advance,
         )
         pipeline.refresh()
         st.success(report.summary())

@@ -66,10 +66,10 @@ def test_a_file_deleted_while_indexing_is_skipped(
     messy: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus, settings = messy
-    listed = ingest.list_article_files(corpus)
+    listed = ingest.article_sources(corpus, settings.upload_dir)
     gone = corpus / "001_ef341db465d16e61.txt"
     gone.unlink()  # listed, then deleted before it is read
-    monkeypatch.setattr(ingest, "list_article_files", lambda folder: listed)
+    monkeypatch.setattr(ingest, "article_sources", lambda folder, uploads: listed)
     report = build_index(corpus, settings, progress=False)
     assert report.skipped["001_ef341db465d16e61.txt"].startswith("cannot read")
     assert "000_e5097b3054c473ee.txt" in report.added

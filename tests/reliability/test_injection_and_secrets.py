@@ -12,9 +12,9 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from cli import app
 from index import build_index
 from rag import Pipeline, ProviderError, Settings
-from rag.cli import app
 from tests.conftest import SAMPLE
 from tests.fake_openai import FakeOpenAI, Reply
 

@@ -51,3 +51,21 @@ def test_other_languages_get_a_valid_answer_or_refusal(
 ) -> None:
     result = answer(question, settings=sample_settings)
     _valid(result, sample_settings)
+
+
+@pytest.mark.parametrize(
+    ("top_k", "problem"),
+    [
+        (-1, "from 1 to 50"),
+        (0, "from 1 to 50"),
+        (51, "from 1 to 50"),
+        ("5", "whole number"),
+        (2.5, "whole number"),
+        (True, "whole number"),
+    ],
+)
+def test_bad_top_k_is_bad_input_not_a_store_failure(
+    sample_settings: Settings, top_k: object, problem: str
+) -> None:
+    with pytest.raises(BadInputError, match=problem):
+        answer("Where did Trump hand Putin the letter?", top_k=top_k, settings=sample_settings)  # type: ignore[arg-type]

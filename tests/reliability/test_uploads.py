@@ -59,3 +59,34 @@ def test_uploaded_article_is_indexed_and_citable(corpus_copy: tuple[Path, Settin
     result = pipeline.answer("How many zebras did the 2025 census in Kenya count?")
     assert result.citations[0].source_file == "zebras.txt" and "4,812" in result.text
     assert "zebras.txt" in {f.source_file for f in pipeline.corpus().files}
+
+
+def test_uploads_live_in_their_own_folder_and_are_cited_by_prefix(
+    corpus_copy: tuple[Path, Settings], tmp_path: Path
+) -> None:
+    corpus, settings = corpus_copy
+    settings = settings.model_copy(
+        update={"answer_mode": "extractive", "upload_dir": tmp_path / "uploads"}
+    )
+    before = sorted(p.name for p in corpus.iterdir())
+    save_upload(settings.upload_dir, "zebras.txt", ARTICLE)
+    report = build_index(corpus, settings, progress=False)
+    assert "uploads/zebras.txt" in report.added
+    assert sorted(p.name for p in corpus.iterdir()) == before  # the corpus folder is untouched
+    pipeline = Pipeline.from_settings(settings)
+    result = pipeline.answer("How many zebras did the 2025 census in Kenya count?")
+    cited = result.citations[0]
+    assert cited.source_file == "uploads/zebras.txt"
+    assert pipeline.source_text(cited.source_file)[cited.start : cited.end] == cited.quote
+
+    (settings.upload_dir / "zebras.txt").unlink()
+    assert build_index(corpus, settings, progress=False).removed == ["uploads/zebras.txt"]
+
+
+def test_a_source_outside_both_folders_is_refused(corpus_copy: tuple[Path, Settings]) -> None:
+    corpus, settings = corpus_copy
+    build_index(corpus, settings, progress=False)
+    pipeline = Pipeline.from_settings(settings)
+    for name in ("../secret.txt", "uploads/../../secret.txt", "missing.txt"):
+        with pytest.raises(BadInputError, match="is not a file"):
+            pipeline.source_text(name)

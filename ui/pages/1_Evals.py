@@ -39,9 +39,7 @@ def run_panel() -> None:
             limit=int(limit) or None,
             concurrency=int(concurrency),
             progress=False,
-            on_progress=lambda done, total: bar.progress(
-                done / total, text=f"{done}/{total} cases"
-            ),
+            on_progress=lambda done, total: _advance(bar, done, total),
         )
     except RagError as exc:
         st.error(str(exc))
@@ -121,9 +119,13 @@ def show_cases(rows: list[dict[str, Any]]) -> None:
     st.json({"scores": row["scores"], "citations": row["citations"], "judge": row.get("judge", {})})
 
 
+def _advance(bar: Any, done: int, total: int) -> None:
+    bar.progress(done / total, text=f"{done}/{total} cases")
+
+
 def _result(row: dict[str, Any]) -> str:
     if row["status"] != "ok":
-        return row["status"].upper()
+        return str(row["status"]).upper()
     return "PASS" if row["scores"].get("passed") == 1.0 else "FAIL"
 
 

@@ -1,6 +1,6 @@
 """Ingest throughput on generated corpora, against the model's raw embedding throughput.
 
-    python -m evals.bench_ingest [--sizes 1000 10000] [--raw-sample 2000] [--out DIR]
+    python -m bench.ingest [--sizes 1000 10000] [--raw-sample 2000] [--out DIR]
 
 For each size: writes N generated articles (evals/synthetic.py), indexes them into a fresh
 embedded store in a child process (files/s, chunks/s, peak RSS), re-runs the index on the
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals.bench_retrieval import ROOT
-from evals.synthetic import write_corpus
+from bench.common import ROOT, print_table
+from bench.synthetic import write_corpus
 
 
 def _rss_mb() -> float:
@@ -33,7 +33,7 @@ def _rss_mb() -> float:
 def _index_child(corpus: str, store: str, queue: Any) -> None:
     from index import build_index
     from rag import Settings
-    from rag.pipeline import build_embedder
+    from rag.embeddings import build_embedder
 
     settings = Settings(chroma_path=Path(store), corpus_dir=Path(corpus))
     embedder = build_embedder(settings)
@@ -120,25 +120,24 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         for size in args.sizes:
             rows.append(measure(size, args.raw_sample, Path(tmp)))
-            print_table(rows)
+            print_table(rows, INGEST_COLUMNS)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ingest.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return 0
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    """The figures, one row per corpus size."""
-    head = (
-        f"{'files':>7} {'chunks':>7} {'index s':>8} {'files/s':>8} {'chunks/s':>9} "
-        f"{'raw chunks/s':>13} {'ratio':>6} {'re-run s':>9} {'RSS loaded':>11} {'RSS peak':>9}"
-    )
-    print(head)
-    for r in rows:
-        print(
-            f"{r['files']:>7} {r['chunks']:>7} {r['index_s']:>8.1f} {r['files_per_s']:>8.1f} "
-            f"{r['chunks_per_s']:>9.1f} {r['raw_chunks_per_s']:>13.1f} {r['ratio_to_raw']:>6.2f} "
-            f"{r['rerun_s']:>9.2f} {r['rss_loaded_mb']:>9.0f}MB {r['rss_peak_mb']:>7.0f}MB"
-        )
+INGEST_COLUMNS = [
+    ("files", "{files}"),
+    ("chunks", "{chunks}"),
+    ("index s", "{index_s:.1f}"),
+    ("files/s", "{files_per_s:.1f}"),
+    ("chunks/s", "{chunks_per_s:.1f}"),
+    ("raw chunks/s", "{raw_chunks_per_s:.1f}"),
+    ("ratio", "{ratio_to_raw:.2f}"),
+    ("re-run s", "{rerun_s:.2f}"),
+    ("RSS loaded", "{rss_loaded_mb:.0f}MB"),
+    ("RSS peak", "{rss_peak_mb:.0f}MB"),
+]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Retrieval benchmark: the project's retriever against llama-index's obvious alternatives.
 
-    python -m evals.bench_retrieval [BENCH_DIR] [--out evals/results] [--limit N]
+    python -m bench.retrieval [BENCH_DIR] [--out evals/results] [--limit N]
 
 BENCH_DIR has `articles/` and `questions.jsonl` (SQuAD-style, with `gold_source`). Every
 system is measured in the same run, on the same machine, with the same embedding model:
@@ -32,15 +32,13 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 from tqdm import tqdm
 
+from bench.common import DEFAULT_BENCH, ROOT, load_questions
 from index import build_index
 from rag import Pipeline, Settings
 from rag.corpus import list_article_files, read_text, source_name
-from rag.embeddings import Embedder
-from rag.pipeline import build_embedder
+from rag.embeddings import Embedder, build_embedder
 from rag.store import open_client
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_BENCH = ROOT.parent / "shared" / "bench" / "squad-dev"
 DEPTH = 10
 
 Ranker = Callable[[str], list[str]]  # question -> source files, best first
@@ -66,13 +64,6 @@ class LlamaEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
-
-
-def load_questions(bench: Path, limit: int | None) -> list[dict[str, Any]]:
-    """Questions of the bench, in file order, optionally the first `limit`."""
-    with (bench / "questions.jsonl").open(encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
-    return rows[:limit] if limit else rows
 
 
 def file_ranking(sources: Sequence[str]) -> list[str]:

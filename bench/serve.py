@@ -1,4 +1,4 @@
-"""Run the chat as a local server for tests and benchmarks (not used by `rag ui`)."""
+"""The chat served locally for the browser test and `make bench-ui` (not used by `rag ui`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-APP = Path(__file__).with_name("app.py")
+APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 
 # Debian's Chromium, headless, as root, on a machine with no outside network.
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,6 +1,6 @@
 """Concurrent answering: 8 threads, 200 questions, one index (offline mode).
 
-    python -m evals.bench_load [--threads 8] [--questions 200] [--out DIR]
+    python -m bench.load [--threads 8] [--questions 200] [--out DIR]
 
 Prints throughput (answers/s) and latency percentiles for a sequential run and a threaded
 run of the same questions in the same process, and checks both give identical answers.
@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from evals.bench_retrieval import ROOT
-from evals.citation_metrics import SAMPLE_QUESTIONS
+from bench.citations import SAMPLE_QUESTIONS
+from bench.common import ROOT
 from index import build_index
 from rag import Answer, Pipeline, Settings
 

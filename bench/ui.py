@@ -1,6 +1,6 @@
 """Chat timings in a real browser: the first answer after start-up, then later answers.
 
-    python -m evals.bench_ui [--questions N] [--out DIR]
+    python -m bench.ui [--questions N] [--out DIR]
 
 Starts `streamlit run` on 127.0.0.1 against a fresh index of the sample corpus, drives
 Debian's Chromium with Playwright, and times question → finished answer with its sources. The
@@ -20,10 +20,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from evals.bench_retrieval import ROOT
+from bench.common import ROOT
+from bench.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 from index import build_index
 from rag import Settings
-from ui.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 
 QUESTIONS = [
     "Where did Trump hand Putin the letter?",

@@ -1,6 +1,6 @@
 """Retrieval latency as the index grows: ~1k, ~10k, ~100k chunks of generated articles.
 
-    python -m evals.bench_query_scale [--chunks 1000 10000 100000] [--questions 200] [--work DIR]
+    python -m bench.query_scale [--chunks 1000 10000 100000] [--questions 200] [--work DIR]
 
 Each corpus is written by evals/synthetic.py and indexed by the real indexer. Because a
 chunk's vector is the mean of its sentences' vectors and every generated sentence comes from
@@ -27,13 +27,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from evals.bench_retrieval import DEFAULT_BENCH, ROOT
-from evals.synthetic import write_corpus
+from bench.common import DEFAULT_BENCH, ROOT, print_table
+from bench.synthetic import write_corpus
 from index import build_index
 from rag import Pipeline, Settings
 from rag.embeddings import LocalEmbedder, Matrix
@@ -58,7 +59,9 @@ class CachedEmbedder:
         new = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if new:
             self._cache.update(zip(new, self._model.embed(new), strict=True))
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384))
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
 
 
 def questions(count: int) -> list[str]:
@@ -79,6 +82,12 @@ def _pcts(ms: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def _bm25(lexical: LexicalIndex, question: str) -> list[str]:
+    """The BM25 side's hits, stamp check included (as a query pays it)."""
+    snapshot = lexical.current()
+    return snapshot.search(question, 30) if snapshot else []
+
+
 def measure(target: int, asked: list[str], embedder: CachedEmbedder, work: Path) -> dict[str, Any]:
     """Build an index of about `target` chunks and time retrieval on it."""
     corpus = write_corpus(work / f"corpus-{target}", math.ceil(target / CHUNKS_PER_FILE))
@@ -90,17 +99,17 @@ def measure(target: int, asked: list[str], embedder: CachedEmbedder, work: Path)
     retriever = pipeline.retriever
     first_ms = _timed(lambda: pipeline.retrieve(asked[0]))  # loads the saved BM25 index
     # What building the BM25 side from the store costs (the indexer pays it once per run).
-    bm25_build_ms = _timed(lambda: LexicalIndex(pipeline.store.client).current())
+    bm25_build_ms = _timed(lambda: LexicalIndex(pipeline.store).current())
     for q in asked[:10]:  # warm caches
         pipeline.retrieve(q)
     total, dense, lexical, filtered = [], [], [], []
     lexical_side = retriever.lexical
     for q in asked:
         vector = retriever.embed_query(q)
-        dense.append(_timed(lambda v=vector: retriever._dense(v, 30, None)))  # noqa: SLF001
-        lexical.append(_timed(lambda q=q: lexical_side.current().search(q, 30)))
-        total.append(_timed(lambda q=q: pipeline.retrieve(q)))
-        filtered.append(_timed(lambda q=q: pipeline.retrieve(q, filters=SINCE)))
+        dense.append(_timed(partial(retriever._dense, vector, 30, None)))  # noqa: SLF001
+        lexical.append(_timed(partial(_bm25, lexical_side, q)))
+        total.append(_timed(partial(pipeline.retrieve, q)))
+        filtered.append(_timed(partial(pipeline.retrieve, q, filters=SINCE)))
     row: dict[str, Any] = {
         "chunks": report.chunks_total,
         "files": len(report.added) + len(report.updated) + len(report.unchanged),
@@ -130,28 +139,34 @@ def main(argv: list[str] | None = None) -> int:
         work = args.work.resolve() if args.work else Path(tmp)
         for target in args.chunks:
             rows.append(measure(target, asked, embedder, work))
-            print_table(rows)
+            print_rows(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "query_scale.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return 0
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
+def print_rows(rows: list[dict[str, Any]]) -> None:
     """One row per index size; growth is p50 against the first row's."""
-    print(
-        f"{'chunks':>7} {'build s':>8} {'BM25 build s':>13} {'1st query ms':>13} "
-        f"{'p50 ms':>7} {'p95 ms':>7} "
-        f"{'growth':>7} {'dense p50':>10} {'bm25 p50':>9} {'filtered p50':>13}"
-    )
     base = rows[0]["retrieve_p50_ms"]
-    for r in rows:
-        print(
-            f"{r['chunks']:>7} {r['index_build_s']:>8.1f} {r['bm25_build_ms'] / 1000:>13.1f} "
-            f"{r['first_query_ms']:>13.0f} "
-            f"{r['retrieve_p50_ms']:>7.1f} {r['retrieve_p95_ms']:>7.1f} "
-            f"{r['retrieve_p50_ms'] / base:>6.2f}x {r['dense_p50_ms']:>10.1f} "
-            f"{r['bm25_p50_ms']:>9.1f} {r['filtered_p50_ms']:>13.1f}"
-        )
+    shown = [
+        r | {"bm25_build_s": r["bm25_build_ms"] / 1000, "growth": r["retrieve_p50_ms"] / base}
+        for r in rows
+    ]
+    print_table(
+        shown,
+        [
+            ("chunks", "{chunks}"),
+            ("build s", "{index_build_s:.1f}"),
+            ("BM25 build s", "{bm25_build_s:.1f}"),
+            ("1st query ms", "{first_query_ms:.0f}"),
+            ("p50 ms", "{retrieve_p50_ms:.1f}"),
+            ("p95 ms", "{retrieve_p95_ms:.1f}"),
+            ("growth", "{growth:.2f}x"),
+            ("dense p50", "{dense_p50_ms:.1f}"),
+            ("bm25 p50", "{bm25_p50_ms:.1f}"),
+            ("filtered p50", "{filtered_p50_ms:.1f}"),
+        ],
+    )
 
 
 if __name__ == "__main__":

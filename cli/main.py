@@ -45,10 +45,8 @@ def index_cmd(
         report = build_index(path, _settings(), progress=not quiet)
     except RagError as exc:
         _fail(exc)
-    for name, reason in report.skipped.items():
-        typer.secho(f"skipped {name}: {reason}", fg=typer.colors.YELLOW, err=True)
-    for name, warning in report.warnings.items():
-        typer.secho(f"warning {name}: {warning}", fg=typer.colors.YELLOW, err=True)
+    for line in report.notices():
+        typer.secho(line, fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed {report.folder} into '{report.collection}': {report.summary()}")
 
 

@@ -1,6 +1,6 @@
 """Citation precision and recall (ALCE-style), offline.
 
-    python -m evals.citation_metrics [--bench DIR] [--limit N] [--seed S] [--out DIR]
+    python -m bench.citations [--bench DIR] [--limit N] [--seed S] [--out DIR]
 
 - precision: share of citations whose quote supports the sentence that carries it;
 - recall: share of answer sentences with at least one supporting citation.
@@ -28,7 +28,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from evals.bench_retrieval import DEFAULT_BENCH, ROOT, load_questions
+from bench.common import DEFAULT_BENCH, ROOT, load_questions
 from index import build_index
 from rag import Answer, Pipeline, Settings
 from rag.text import content_terms, sentence_spans

@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from evals.bench_retrieval import DEFAULT_BENCH
+from bench.common import DEFAULT_BENCH
 
 PARAGRAPHS = DEFAULT_BENCH / "articles"
 
