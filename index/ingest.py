@@ -238,17 +238,17 @@ def _changed_files(
     for path in files:
         name = source_name(root, path)
         try:
-            text, warning = load_text(path)
+            text, warnings = load_text(path)
         except OSError as exc:  # e.g. deleted while indexing
             report.skipped[name] = f"cannot read: {exc.strerror or exc}"
             continue
-        except BadInputError:
-            report.skipped[name] = "binary file, not text"
+        except BadInputError as exc:  # the reason, without the file name the report keys it by
+            report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
             continue
-        if warning:
-            report.warnings[name] = warning
         seen.add(name)
         article = parse_article(name, text)
+        if warnings:
+            report.warnings[name] = "; ".join(warnings)
         digest = file_hash(article, fingerprint)
         hashes, declared, present = stored.get(name, (set(), -1, 0))
         if hashes == {digest} and declared == present:
