@@ -247,8 +247,8 @@ def _changed_files(
             continue
         seen.add(name)
         article = parse_article(name, text)
-        if warnings:
-            report.warnings[name] = "; ".join(warnings)
+        if warnings or article.warnings:
+            report.warnings[name] = "; ".join((*warnings, *article.warnings))
         digest = file_hash(article, fingerprint)
         hashes, declared, present = stored.get(name, (set(), -1, 0))
         if hashes == {digest} and declared == present:

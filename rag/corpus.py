@@ -34,13 +34,17 @@ _NOT_TEXT = "binary data, or UTF-16 text without a byte-order mark; save text as
 
 @dataclass(frozen=True)
 class Article:
-    """One article file: `text` is the whole file; the body starts at `body_start`."""
+    """One article file: `text` is the whole file; the body starts at `body_start`.
+
+    `warnings` are problems found in the header, one line each (the file is still indexed).
+    """
 
     source_file: str
     text: str
     body_start: int
     date: dt.date | None
     title: str
+    warnings: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -105,17 +109,24 @@ def _bom(data: bytes) -> tuple[bytes, str]:
 
 
 def parse_article(source_file: str, text: str) -> Article:
-    """Split a file's text into its date header, title and body."""
+    """Split a file's text into its date header, title and body.
+
+    A header whose date does not exist (2025-02-30) is still a header: it stays out of the
+    title and body, the article is undated, and `Article.warnings` says so.
+    """
     match = _DATE_PREFIX.match(text)
+    body_start = match.end() if match else 0
     date: dt.date | None = None
-    body_start = 0
+    warnings: tuple[str, ...] = ()
     if match:
         try:
             date = dt.date.fromisoformat(match.group(1))
-            body_start = match.end()
         except ValueError:
-            date = None
-    return Article(source_file, text, body_start, date, _title(text[body_start:], source_file))
+            warnings = (
+                f"date header '{match.group(1)}' is not a real date; indexed without a date",
+            )
+    title = _title(text[body_start:], source_file)
+    return Article(source_file, text, body_start, date, title, warnings)
 
 
 def _title(body: str, source_file: str) -> str:

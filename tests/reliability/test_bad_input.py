@@ -8,10 +8,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from index import IndexReport, build_index
 from rag import Pipeline, Settings
-from rag.corpus import load_text, read_text
+from rag.cli import app
+from rag.corpus import load_text, parse_article, read_text
 
 # Sentences enough to push what follows past the first 8 KB of the file.
 FILLER = "".join(f"Filler sentence {i} says nothing of note.\n" for i in range(260))
@@ -83,6 +85,17 @@ def test_a_utf8_bom_does_not_hide_the_date(indexed: Indexed, pipeline: Pipeline)
     assert "412" in quote
 
 
+def test_an_impossible_date_is_warned_and_kept_out_of_the_text(
+    indexed: Indexed, pipeline: Pipeline
+) -> None:
+    corpus, _, report = indexed
+    warning = report.warnings["bad-date.txt"]
+    assert warning == "date header '2025-02-30' is not a real date; indexed without a date"
+    assert _listed(pipeline)["bad-date.txt"] == ("Narva glassworks", None)
+    article = parse_article("bad-date.txt", read_text(corpus / "bad-date.txt"))
+    assert "2025" not in article.body and article.warnings == (warning,)
+
+
 @pytest.mark.parametrize(
     ("name", "title", "date"),
     [
@@ -121,3 +134,22 @@ def test_nul_bytes_past_8_kb_are_replaced_and_warned(indexed: Indexed, pipeline:
     assert report.warnings["late-nul.txt"].startswith("2 NUL characters")
     quote = _cites(pipeline, "How many passengers did the ferry to Hiiumaa carry?", "late-nul.txt")
     assert "318\ufffd passengers" in quote
+
+
+def test_the_cli_prints_one_line_per_file_problem(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("bad-date.txt", "utf16-nobom.txt", "late-nul.txt"):
+        (corpus / name).write_bytes(FILES[name])
+    monkeypatch.setenv("RAG_CHROMA_PATH", str(tmp_path / "chroma"))
+    result = CliRunner().invoke(app, ["index", str(corpus), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:3] == [
+        "skipped utf16-nobom.txt: binary data, or UTF-16 text without a byte-order mark; "
+        "save text as UTF-8 to index it",
+        "warning bad-date.txt: date header '2025-02-30' is not a real date; indexed without a date",
+        "warning late-nul.txt: 2 NUL characters shown as U+FFFD; "
+        "remove them or re-save the file as plain text",
+    ]
+    assert lines[3].startswith("Indexed ") and len(lines) == 4
