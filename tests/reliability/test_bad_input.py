@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from index import IndexReport, build_index
-from rag import Pipeline, Settings
+from rag import ConfigError, Pipeline, Settings
 from rag.cli import app
 from rag.corpus import load_text, parse_article, read_text
 
@@ -153,3 +153,86 @@ def test_the_cli_prints_one_line_per_file_problem(tmp_path: Path, monkeypatch) -
         "remove them or re-save the file as plain text",
     ]
     assert lines[3].startswith("Indexed ") and len(lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"RAG_CHUNK_SIZE": "64", "RAG_CHUNK_OVERLAP": "64"},
+            "RAG_CHUNK_OVERLAP: Value error, must be smaller than RAG_CHUNK_SIZE (64)",
+        ),
+        ({"RAG_REQUEST_TIMEOUT": "inf"}, "RAG_REQUEST_TIMEOUT: Input should be a finite number"),
+        ({"RAG_REQUEST_TIMEOUT": "nan"}, "RAG_REQUEST_TIMEOUT: Input should be a finite number"),
+        ({"RAG_CHROMA_PATH": ""}, "RAG_CHROMA_PATH: Value error, must not be empty"),
+        ({"RAG_CHROMA_PATH": "  "}, "RAG_CHROMA_PATH: Value error, must not be empty"),
+        ({"RAG_CHAT_MODEL": ""}, "RAG_CHAT_MODEL: Value error, must not be empty"),
+        (
+            {"RAG_OPENAI_EMBEDDING_MODEL": " "},
+            "RAG_OPENAI_EMBEDDING_MODEL: Value error, must not be empty",
+        ),
+        (
+            {"RAG_CHUNK_SIZE": "32"},  # the default overlap, 32, is as large
+            "RAG_CHUNK_OVERLAP: Value error, must be smaller than RAG_CHUNK_SIZE (32)",
+        ),
+    ],
+    ids=[
+        "overlap",
+        "timeout-inf",
+        "timeout-nan",
+        "chroma-empty",
+        "chroma-blank",
+        "chat-model",
+        "embedding-model",
+        "default-overlap",
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_key(
+    monkeypatch, env: dict[str, str], expected: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as info:
+        Settings.load()
+    assert str(info.value).startswith(expected) and "\n" not in str(info.value)
+
+
+KEY = "sk-proj-Abc123Def456"
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("sk-proj Abc123Def456", "a space"),
+        (f"{KEY[:8]}\n{KEY[8:]}", "a line break"),
+        (f"{KEY}\u2026", "a non-ASCII character"),
+        (f"{KEY[:8]}\u00a0{KEY[8:]}", "a non-ASCII character"),
+        (f"{KEY[:8]}\x7f{KEY[8:]}", "a control character"),
+    ],
+    ids=["space", "line-break", "ellipsis", "no-break-space", "control"],
+)
+def test_a_malformed_api_key_is_refused_without_echoing_it(
+    monkeypatch, key: str, problem: str
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    with pytest.raises(ConfigError) as info:
+        Settings.load()
+    message = str(info.value)
+    assert message.startswith("OPENAI_API_KEY: Value error, malformed: it contains " + problem)
+    assert "\n" not in message
+    assert "Abc123" not in message and "sk-proj" not in message
+
+
+def test_whitespace_around_an_api_key_is_stripped(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", f"  {KEY}\n")  # e.g. $(cat key.txt) or an editor's newline
+    key = Settings.load().openai_api_key
+    assert key is not None and key.get_secret_value() == KEY
+
+
+def test_the_cli_refuses_a_malformed_key_before_any_request(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", f"{KEY[:8]} {KEY[8:]}")
+    result = CliRunner().invoke(app, ["ask", "Where?"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: OPENAI_API_KEY: Value error, malformed: it contains a space; copy the key again\n"
+    )
