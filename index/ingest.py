@@ -244,17 +244,17 @@ def _changed_files(
     now = time.time()
     for name, path in files:
         try:
-            text, warning = load_text(path)
+            text, warnings = load_text(path)
         except OSError as exc:  # e.g. deleted while indexing
             report.skipped[name] = f"cannot read: {exc.strerror or exc}"
             continue
-        except BadInputError:
-            report.skipped[name] = "binary file, not text"
+        except BadInputError as exc:  # the reason, without the file name the report keys it by
+            report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
             continue
-        if warning:
-            report.warnings[name] = warning
         seen.add(name)
         article = parse_article(name, text)
+        if warnings or article.warnings:
+            report.warnings[name] = "; ".join((*warnings, *article.warnings))
         digest = file_hash(article, fingerprint)
         hashes, declared, present = stored.get(name, (set(), -1, 0))
         if hashes == {digest} and declared == present:

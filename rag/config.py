@@ -7,7 +7,14 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -76,6 +83,7 @@ class Settings(BaseSettings):
         default=32,
         ge=0,
         le=512,
+        validate_default=True,  # checked when unset too: 32 is not below RAG_CHUNK_SIZE=32
         validation_alias=AliasChoices("RAG_CHUNK_OVERLAP", "chunk_overlap"),
     )
     index_batch: int = Field(
@@ -97,7 +105,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("RAG_MAX_CONTEXT_TOKENS", "max_context_tokens"),
     )
     request_timeout: float = Field(
-        default=60.0, gt=0, validation_alias=AliasChoices("RAG_REQUEST_TIMEOUT", "request_timeout")
+        default=60.0,
+        gt=0,
+        allow_inf_nan=False,
+        validation_alias=AliasChoices("RAG_REQUEST_TIMEOUT", "request_timeout"),
     )
     max_retries: int = Field(
         default=3, ge=0, le=10, validation_alias=AliasChoices("RAG_MAX_RETRIES", "max_retries")
@@ -108,10 +119,44 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_api_key", mode="before")
+    @field_validator(
+        "chroma_path",
+        "corpus_dir",
+        "upload_dir",
+        "chat_model",
+        "openai_embedding_model",
+        mode="before",
+    )
     @classmethod
-    def _empty_key_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _not_blank(cls, value: Any, info: ValidationInfo) -> Any:
+        # An empty path would be the current folder, an empty model name a provider error later.
+        if isinstance(value, str) and not value.strip():
+            default = cls.model_fields[str(info.field_name)].default
+            raise ValueError(f"must not be empty; unset it to use the default ({default})")
+        return value
+
+    @field_validator("openai_api_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """Strip whitespace around the key (a key file's newline); refuse one HTTP cannot send.
+
+        The message names the problem, never the key.
+        """
+        key = value.get_secret_value().strip() if value is not None else ""
+        if not key:
+            return None
+        problem = _key_problem(key)
+        if problem:
+            raise ValueError(f"malformed: it contains {problem}; copy the key again")
+        return SecretStr(key)
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _check_overlap(cls, value: int, info: ValidationInfo) -> int:
+        size = info.data.get("chunk_size")  # absent when the size itself was malformed
+        if size is not None and value >= size:
+            raise ValueError(f"must be smaller than RAG_CHUNK_SIZE ({size}); lower one of them")
+        return value
 
     @field_validator("openai_base_url")
     @classmethod
@@ -161,6 +206,19 @@ class Settings(BaseSettings):
         if self.uses_server:
             return Path(".rag/bm25", f"{self.chroma_host}-{self.chroma_port}").resolve()
         return self.chroma_path.resolve() / "bm25"
+
+
+def _key_problem(key: str) -> str | None:
+    """What makes an API key unsendable in an HTTP header, if anything."""
+    if any(c in "\r\n" for c in key):
+        return "a line break"
+    if any(c in " \t" for c in key):
+        return "a space"
+    if not key.isascii():
+        return "a non-ASCII character (a curly quote, ellipsis or no-break space from copying?)"
+    if not key.isprintable():
+        return "a control character"
+    return None
 
 
 ENV_NAMES = {

@@ -1,7 +1,8 @@
-"""Reading article files: text exactly as on disk, date and title taken from the header."""
+"""Reading article files: their decoded text, date and title taken from the header."""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -16,16 +17,34 @@ _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s")
 _TITLE_MAX = 120
 
+# Byte-order marks and the text encodings they announce. UTF-32-LE's mark begins with
+# UTF-16-LE's, so it is tried first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# As git and grep decide: a NUL byte this early in UTF-8 means a binary format (or UTF-16
+# with no mark); UTF-16/32 text is full of NUL bytes, so the check is for UTF-8 only.
+_SNIFF_BYTES = 8192
+_NOT_TEXT = "binary data, or UTF-16 text without a byte-order mark; save text as UTF-8 to index it"
+
 
 @dataclass(frozen=True)
 class Article:
-    """One article file: `text` is the whole file; the body starts at `body_start`."""
+    """One article file: `text` is the whole file; the body starts at `body_start`.
+
+    `warnings` are problems found in the header, one line each (the file is still indexed).
+    """
 
     source_file: str
     text: str
     body_start: int
     date: dt.date | None
     title: str
+    warnings: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -34,44 +53,80 @@ class Article:
 
 
 def read_text(path: Path) -> str:
-    """Read a file as UTF-8 with no newline translation, so offsets index the file as stored.
+    """A file's text exactly as the indexer saw it: citation offsets index this string.
 
-    Undecodable bytes become U+FFFD rather than failing the whole run.
+    UTF-8, or UTF-16/32 after a byte-order mark (the mark is not text); undecodable bytes and
+    NUL characters become U+FFFD; no newline translation. See `_decode`.
     """
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        return fh.read()
+    return _decode(path.read_bytes())[0]
 
 
-def load_text(path: Path) -> tuple[str, str | None]:
-    """A file's text and a warning when bytes had to be replaced; binary files are refused.
+def load_text(path: Path) -> tuple[str, tuple[str, ...]]:
+    """A file's text (as `read_text` gives it) and a warning per repair; binary files are refused.
 
     Raises:
-        BadInputError: the file holds NUL bytes (an image or other binary renamed .txt).
+        BadInputError: NUL bytes in the first 8 KB of a file read as UTF-8 (an image or other
+            binary renamed .txt, or UTF-16 without a byte-order mark).
         OSError: the file cannot be read (e.g. deleted meanwhile).
     """
     data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise BadInputError(f"{path.name}: binary file, not text")
+    if _bom(data)[1] == "utf-8" and b"\x00" in data[:_SNIFF_BYTES]:
+        raise BadInputError(f"{path.name}: {_NOT_TEXT}")
+    return _decode(data)
+
+
+def _decode(data: bytes) -> tuple[str, tuple[str, ...]]:
+    """Decode a file's bytes, saying what had to be repaired, one line per problem.
+
+    UTF-8 unless a byte-order mark says UTF-16 or UTF-32; the mark itself is not part of the
+    text. Undecodable bytes become U+FFFD. So do NUL characters, one for one so offsets do not
+    move: past the first 8 KB (which `load_text` checks) they are stray bytes in a text file,
+    and they must not reach a terminal or a prompt.
+    """
+    bom, codec = _bom(data)
+    warnings = []
     try:
-        data.decode("utf-8")
-        warning = None
+        text = data[len(bom) :].decode(codec)
     except UnicodeDecodeError as exc:
-        warning = f"invalid UTF-8 at byte {exc.start}; undecodable bytes shown as U+FFFD"
-    return read_text(path), warning
+        text = data[len(bom) :].decode(codec, errors="replace")
+        name = codec.upper().removesuffix("-LE").removesuffix("-BE")
+        warnings.append(
+            f"invalid {name} at byte {len(bom) + exc.start}; undecodable bytes shown as U+FFFD"
+        )
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "\ufffd")
+        warnings.append(
+            f"{nuls} NUL character{'s' if nuls > 1 else ''} shown as U+FFFD; "
+            "remove them or re-save the file as plain text"
+        )
+    return text, tuple(warnings)
+
+
+def _bom(data: bytes) -> tuple[bytes, str]:
+    """The file's byte-order mark (empty if none) and the codec that reads what follows it."""
+    return next(((bom, codec) for bom, codec in _BOMS if data.startswith(bom)), (b"", "utf-8"))
 
 
 def parse_article(source_file: str, text: str) -> Article:
-    """Split a file's text into its date header, title and body."""
+    """Split a file's text into its date header, title and body.
+
+    A header whose date does not exist (2025-02-30) is still a header: it stays out of the
+    title and body, the article is undated, and `Article.warnings` says so.
+    """
     match = _DATE_PREFIX.match(text)
+    body_start = match.end() if match else 0
     date: dt.date | None = None
-    body_start = 0
+    warnings: tuple[str, ...] = ()
     if match:
         try:
             date = dt.date.fromisoformat(match.group(1))
-            body_start = match.end()
         except ValueError:
-            date = None
-    return Article(source_file, text, body_start, date, _title(text[body_start:], source_file))
+            warnings = (
+                f"date header '{match.group(1)}' is not a real date; indexed without a date",
+            )
+    title = _title(text[body_start:], source_file)
+    return Article(source_file, text, body_start, date, title, warnings)
 
 
 def _title(body: str, source_file: str) -> str:

@@ -42,7 +42,11 @@ def messy(tmp_path: Path) -> tuple[Path, Settings]:
 def test_each_awkward_file_gets_the_right_treatment(messy: tuple[Path, Settings]) -> None:
     corpus, settings = messy
     report = build_index(corpus, settings, progress=False)
-    assert report.skipped == {"empty.txt": "no text", "image.txt": "binary file, not text"}
+    assert report.skipped == {
+        "empty.txt": "no text",
+        "image.txt": "binary data, or UTF-16 text without a byte-order mark; "
+        "save text as UTF-8 to index it",
+    }
     assert (
         list(report.warnings) == ["latin1.txt"] and "invalid UTF-8" in report.warnings["latin1.txt"]
     )
