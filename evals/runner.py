@@ -17,7 +17,8 @@ from tqdm import tqdm
 
 from evals.judge import Judge
 from evals.metrics import answer_text, score_case
-from evals.report import Report, build_report, read_results, write_reports, write_results
+from evals.render import write_reports
+from evals.report import Report, build_report, read_results, write_results
 from evals.suite import Case, Suite, SuiteError, load_suite
 from index import build_index
 from rag.config import Settings

@@ -184,6 +184,8 @@ def test_the_cli_prints_one_line_per_file_problem(tmp_path: Path, monkeypatch) -
         "timeout-nan",
         "chroma-empty",
         "chroma-blank",
+        "corpus-empty",
+        "uploads-blank",
         "chat-model",
         "embedding-model",
         "default-overlap",
