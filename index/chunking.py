@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
@@ -15,7 +15,10 @@ from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
+
+# Longest stretch of a body split at once (a few hundred chunks): bounds indexing memory.
+SEGMENT_CHARS = 100_000
 
 # Metadata carried by every chunk; only the title is embedded alongside the text.
 _NOT_EMBEDDED = [
@@ -57,26 +60,60 @@ def chunk_article(
     article: Article, splitter: SentenceSplitter, digest: str, indexed_at: float
 ) -> list[TextNode]:
     """Split an article's body into nodes whose offsets index the whole file."""
-    body = article.body  # one copy: slicing the property per chunk would copy the file each time
-    if not body.strip():
-        return []
-    doc = Document(text=body, id_=article.source_file)
-    pieces = splitter.get_nodes_from_documents([doc])
-    nodes: list[TextNode] = []
-    cursor = 0
-    for position, piece in enumerate(pieces):
-        text = piece.get_content(metadata_mode=MetadataMode.NONE)
-        local = piece.start_char_idx if isinstance(piece, TextNode) else None
-        if local is None or body[local : local + len(text)] != text:
-            local = body.find(text, cursor)
-        if local < 0:  # the splitter altered the text; keep offsets honest by skipping it
-            continue
-        cursor = local + 1
-        start = article.body_start + local
-        nodes.append(_node(article, text, position, start, digest, indexed_at))
+    nodes = list(iter_chunks(article, splitter, digest, indexed_at))
     for node in nodes:
         node.metadata["chunk_count"] = len(nodes)
     return nodes
+
+
+def iter_chunks(
+    article: Article,
+    splitter: SentenceSplitter,
+    digest: str,
+    indexed_at: float,
+    segment_chars: int = SEGMENT_CHARS,
+) -> Iterator[TextNode]:
+    """The article's chunks in order, made one segment of the body at a time.
+
+    Splitting a whole 20 MB body at once holds every chunk of it in memory before the first
+    is written; segments of at most `segment_chars`, cut at a paragraph (else line, sentence
+    or word) break, bound that. An article shorter than a segment is chunked whole.
+    """
+    body = article.body  # one copy: slicing the property per chunk would copy the file each time
+    position = 0
+    for seg_start, seg_end in _segments(body, segment_chars):
+        segment = body[seg_start:seg_end]
+        if not segment.strip():
+            continue
+        pieces = splitter.get_nodes_from_documents([Document(text=segment, id_="segment")])
+        cursor = 0
+        for piece in pieces:
+            text = piece.get_content(metadata_mode=MetadataMode.NONE)
+            local = piece.start_char_idx if isinstance(piece, TextNode) else None
+            if local is None or segment[local : local + len(text)] != text:
+                local = segment.find(text, cursor)
+            if local < 0:  # the splitter altered the text; keep offsets honest by skipping it
+                continue
+            cursor = local + 1
+            start = article.body_start + seg_start + local
+            yield _node(article, text, position, start, digest, indexed_at)
+            position += 1
+
+
+def _segments(body: str, limit: int) -> Iterator[tuple[int, int]]:
+    """(start, end) spans covering `body`, each at most `limit` characters where a break
+    allows, cut after the last paragraph, line, sentence or word break before the limit."""
+    start = 0
+    while len(body) - start > limit:
+        end = start + limit
+        for mark in ("\n\n", "\n", ". ", " "):
+            cut = body.rfind(mark, start + limit // 2, end)
+            if cut >= 0:
+                end = cut + len(mark)
+                break
+        yield start, end
+        start = end
+    yield start, len(body)
 
 
 def _node(

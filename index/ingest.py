@@ -27,13 +27,13 @@ from tqdm import tqdm
 from index.chunking import (
     CHUNKER_VERSION,
     SentenceRecord,
-    chunk_article,
+    iter_chunks,
     file_hash,
     make_splitter,
     sentence_records,
 )
 from rag.config import Settings
-from rag.corpus import article_sources, load_text, parse_article
+from rag.corpus import Article, article_sources, load_text, parse_article
 from rag.embeddings import Embedder, Matrix, build_embedder
 from rag.errors import BadInputError
 from rag.lexical import LexicalIndex
@@ -87,11 +87,15 @@ class IndexReport:
 
 
 @dataclass
-class _Pending:
+class _Piece:
+    """Consecutive chunks of one file; a large file comes in several pieces."""
+
     name: str
     nodes: list[TextNode]
     digest: str
     is_new: bool
+    first: bool  # the file's first piece: clear what an interrupted run left under its hash
+    last: bool  # the file's last piece: its chunks carry the file's chunk count
 
 
 def build_index(
@@ -127,14 +131,16 @@ def build_index(
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
 
     seen: set[str] = set()
-    batch: list[_Pending] = []
+    batch: list[_Piece] = []
     bar = tqdm(files, desc="Indexing", unit="file", disable=not progress, leave=False)
     paths = bar if on_progress is None else _reporting(bar, len(files), on_progress)
-    for pending in _changed_files(paths, stored, fingerprint, splitter, report, seen):
+    reading = _Reading(stored, fingerprint, splitter, settings, report, seen)
+    for piece in reading.pieces(paths):
         generation.touch()
-        batch.append(pending)
+        batch.append(piece)
         if sum(len(p.nodes) for p in batch) >= settings.index_batch:
             _write(store, sentences, embedder, batch, report)
+            bar.set_postfix(chunks=report.chunks_written)
             batch = []
     _write(store, sentences, embedder, batch, report)
     bar.close()
@@ -145,7 +151,7 @@ def build_index(
         collection.delete(where={"source_file": name})
         report.removed.append(name)
     if generation.finish():  # answering processes then load this BM25 index, not build one
-        LexicalIndex(collection, generation.state, settings.bm25_dir).current()
+        LexicalIndex(collection, generation.state, settings.bm25_dir).current(progress=progress)
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started
     return report
@@ -228,49 +234,84 @@ def _stored_files(collection: Collection) -> dict[str, tuple[set[str], int, int]
     for meta in metadatas:
         name = str(meta["source_file"])
         hashes.setdefault(name, set()).add(str(meta.get("file_hash", "")))
-        declared[name] = int(str(meta.get("chunk_count", -1)))
+        # Only the last piece of a large file carries the count: the file is complete once
+        # some chunk declares a count that the chunks present match.
+        count = int(str(meta.get("chunk_count", -1)))
+        declared[name] = max(declared.get(name, -1), count)
         present[name] += 1
     return {name: (hashes[name], declared[name], present[name]) for name in hashes}
 
 
-def _changed_files(
-    files: Iterable[_Source],
-    stored: dict[str, tuple[set[str], int, int]],
-    fingerprint: str,
-    splitter: SentenceSplitter,
-    report: IndexReport,
-    seen: set[str],
-) -> Iterator[_Pending]:
-    now = time.time()
-    for name, path in files:
+@dataclass
+class _Reading:
+    """Reads the listed files and yields the chunks of those that changed, in pieces."""
+
+    stored: dict[str, tuple[set[str], int, int]]
+    fingerprint: str
+    splitter: SentenceSplitter
+    settings: Settings
+    report: IndexReport
+    seen: set[str]
+
+    def pieces(self, files: Iterable[_Source]) -> Iterator[_Piece]:
+        """Pieces of at most `index_batch` chunks (more for the last), file after file."""
+        now = time.time()
+        for name, path in files:
+            article = self._read(name, path)
+            if article is None:
+                continue
+            digest = file_hash(article, self.fingerprint)
+            hashes, declared, present = self.stored.get(name, (set(), -1, 0))
+            if hashes == {digest} and declared == present:
+                self.report.unchanged.append(name)
+                continue
+            yield from self._split(article, digest, name not in self.stored, now)
+
+    def _read(self, name: str, path: Path) -> Article | None:
+        limit = self.settings.max_file_mb * 1e6
         try:
+            size = path.stat().st_size
+            if size > limit:
+                self.report.skipped[name] = (
+                    f"{size / 1e6:.1f} MB is over the limit of {self.settings.max_file_mb:g} MB "
+                    "(raise RAG_MAX_FILE_MB to index it)"
+                )
+                return None
             text, warnings = load_text(path)
         except OSError as exc:  # e.g. deleted while indexing
-            report.skipped[name] = f"cannot read: {exc.strerror or exc}"
-            continue
+            self.report.skipped[name] = f"cannot read: {exc.strerror or exc}"
+            return None
         except BadInputError as exc:  # the reason, without the file name the report keys it by
-            report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
-            continue
-        seen.add(name)
+            self.report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
+            return None
+        self.seen.add(name)
         article = parse_article(name, text)
         if warnings or article.warnings:
-            report.warnings[name] = "; ".join((*warnings, *article.warnings))
-        digest = file_hash(article, fingerprint)
-        hashes, declared, present = stored.get(name, (set(), -1, 0))
-        if hashes == {digest} and declared == present:
-            report.unchanged.append(name)
-            continue
-        nodes = chunk_article(article, splitter, digest, now)
-        if not nodes:
-            report.skipped[name] = "no text"
-        yield _Pending(name, nodes, digest, is_new=name not in stored)
+            self.report.warnings[name] = "; ".join((*warnings, *article.warnings))
+        return article
+
+    def _split(self, article: Article, digest: str, is_new: bool, now: float) -> Iterator[_Piece]:
+        name, size = article.source_file, self.settings.index_batch
+        held: list[TextNode] = []
+        count, first = 0, True
+        for node in iter_chunks(article, self.splitter, digest, now):
+            held.append(node)
+            count += 1
+            if len(held) > size:  # keep one back, so the last piece is never empty
+                yield _Piece(name, held[:size], digest, is_new, first=first, last=False)
+                held, first = held[size:], False
+        for node in held:
+            node.metadata["chunk_count"] = count
+        if not count:
+            self.report.skipped[name] = "no text"
+        yield _Piece(name, held, digest, is_new, first=first, last=True)
 
 
 def _write(
     store: ChromaVectorStore,
     sentences: Collection,
     embedder: Embedder,
-    batch: list[_Pending],
+    batch: list[_Piece],
     report: IndexReport,
 ) -> None:
     """Embed and write a batch: sentences first, then chunks, then drop stale versions.
@@ -278,16 +319,18 @@ def _write(
     A file counts as indexed once all its chunks exist, so writing its sentences before its
     chunks means a complete file always has its sentences too.
     """
-    nodes: list[BaseNode] = [node for pending in batch for node in pending.nodes]
+    nodes: list[BaseNode] = [node for piece in batch for node in piece.nodes]
     per_node = [sentence_records(node) for node in nodes]  # type: ignore[arg-type]
     records = [r for group in per_node for r in group]
     vectors = _sentence_vectors(embedder, nodes, per_node)
     for node, group in zip(nodes, per_node, strict=True):
         node.embedding = chunk_vector(vectors, node, group).tolist()
         node.metadata["sentence_count"] = len(group)  # its sentences' ids: "<chunk id>:<i>"
-    for pending in batch:
+    for piece in batch:
+        if not piece.first:
+            continue
         # Records of the same hash left by an interrupted run would collide with the new ids.
-        same: Where = {"$and": [{"source_file": pending.name}, {"file_hash": pending.digest}]}
+        same: Where = {"$and": [{"source_file": piece.name}, {"file_hash": piece.digest}]}
         sentences.delete(where=same)
         store.client.delete(where=same)
     if nodes:
@@ -300,11 +343,13 @@ def _write(
                 embeddings=np.stack([vectors[r[1]] for r in part]),
             )
         store.add(nodes)
-    for pending in batch:
-        newer = cast(Where, {"file_hash": {"$ne": pending.digest}})
-        stale: Where = {"$and": [{"source_file": pending.name}, newer]}
+    for piece in batch:
+        if not piece.last:
+            continue
+        newer = cast(Where, {"file_hash": {"$ne": piece.digest}})
+        stale: Where = {"$and": [{"source_file": piece.name}, newer]}
         store.client.delete(where=stale)
         sentences.delete(where=stale)
-        if pending.nodes:  # a file with no text is reported under `skipped` only
-            (report.added if pending.is_new else report.updated).append(pending.name)
+        if piece.name not in report.skipped:  # a file with no text is reported as skipped only
+            (report.added if piece.is_new else report.updated).append(piece.name)
     report.chunks_written += len(nodes)

@@ -16,7 +16,10 @@ def check_question(question: object) -> str:
     cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
     if not cleaned:
         raise BadInputError("The question is empty. Ask something about the articles.")
-    tokens = count_tokens(cleaned)
+    # A byte-level BPE token covers at least one UTF-8 byte: a short question needs no count
+    # (and a cold start need not build the tokenizer's 100k-entry table).
+    short = len(cleaned.encode("utf-8")) <= MAX_QUESTION_TOKENS
+    tokens = 0 if short else count_tokens(cleaned)
     if tokens > MAX_QUESTION_TOKENS:
         raise BadInputError(
             f"The question is {tokens} tokens long; the limit is {MAX_QUESTION_TOKENS}. Shorten it."

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         validate_default=True,  # checked when unset too: 32 is not below RAG_CHUNK_SIZE=32
         validation_alias=AliasChoices("RAG_CHUNK_OVERLAP", "chunk_overlap"),
     )
+    max_file_mb: float = Field(
+        default=10.0,
+        gt=0,
+        le=1000,
+        validation_alias=AliasChoices("RAG_MAX_FILE_MB", "max_file_mb"),
+    )
     index_batch: int = Field(
         default=256,
         ge=1,

@@ -30,6 +30,7 @@ import bm25s
 import numpy as np
 import Stemmer
 from chromadb.api.models.Collection import Collection
+from tqdm import tqdm
 
 from rag.filters import Filters
 from rag.store import read_all, read_generation
@@ -123,11 +124,17 @@ class LexicalIndex:
         exact = complete and self._current[0] == stamp
         return snapshot.records if snapshot is not None and exact else None
 
-    def current(self) -> Snapshot | None:
-        """The snapshot of the store as it is now (or as it was, while it is being rewritten)."""
-        return self._snapshot_for(*self.stamp())
+    def current(self, *, progress: bool = False) -> Snapshot | None:
+        """The snapshot of the store as it is now (or as it was, while it is being rewritten).
 
-    def _snapshot_for(self, stamp: str, complete: bool) -> Snapshot | None:
+        Args:
+            progress: show a terminal progress bar if it has to be built (indexing runs).
+        """
+        return self._snapshot_for(*self.stamp(), progress=progress)
+
+    def _snapshot_for(
+        self, stamp: str, complete: bool, *, progress: bool = False
+    ) -> Snapshot | None:
         built_for, snapshot = self._current
         if stamp == built_for or (snapshot is not None and not complete):
             return snapshot
@@ -137,7 +144,8 @@ class LexicalIndex:
         try:
             if self._current[0] != stamp:
                 found = self._load(stamp) if complete else None
-                self._current = (stamp, found or self._build(stamp if complete else None))
+                built = found or self._build(stamp if complete else None, progress=progress)
+                self._current = (stamp, built)
             return self._current[1]
         finally:
             self._build_lock.release()
@@ -164,7 +172,7 @@ class LexicalIndex:
         shutil.rmtree(folder, ignore_errors=True)
         return None
 
-    def _build(self, stamp: str | None) -> Snapshot | None:
+    def _build(self, stamp: str | None, *, progress: bool = False) -> Snapshot | None:
         """Index the store's chunks; save the index when `stamp` names a finished run's.
 
         Reads the store a page at a time and keeps only each chunk's indexed text and record
@@ -176,13 +184,22 @@ class LexicalIndex:
 
         texts: list[str] = []
         records: list[dict[str, Any]] = []
+        bar = tqdm(
+            total=self._chunks.count() if progress else None,
+            desc="Building the BM25 index",
+            unit="chunk",
+            disable=not progress,
+            leave=False,
+        )
         for got in read_all(self._chunks, include=["documents", "metadatas"]):
+            bar.update(len(got["ids"]))
             for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
                 node = metadata_dict_to_node(meta, text=text)
                 # What BM25Retriever indexes: the text with the metadata the chunk embeds.
                 texts.append(node.get_content(metadata_mode=MetadataMode.EMBED))
                 kept = {key: meta[key] for key in _RECORD_KEYS if key in meta}
                 records.append({"node_id": node.node_id, "date_int": 0, **kept})
+        bar.close()
         if not records:
             return None
         # Tokenised and indexed as BM25Retriever does (English stopwords, Snowball stemmer).

@@ -69,3 +69,9 @@ def test_bad_top_k_is_bad_input_not_a_store_failure(
 ) -> None:
     with pytest.raises(BadInputError, match=problem):
         answer("Where did Trump hand Putin the letter?", top_k=top_k, settings=sample_settings)  # type: ignore[arg-type]
+
+
+def test_the_question_limit_counts_tokens_not_characters(sample_settings: Settings) -> None:
+    # 400 characters, but each emoji is several tokens: over the limit all the same.
+    with pytest.raises(BadInputError, match=r"the limit is 1000"):
+        answer("Where is the letter? " + "🧑‍💻" * 200, settings=sample_settings)
