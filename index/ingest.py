@@ -27,8 +27,8 @@ from tqdm import tqdm
 from index.chunking import (
     CHUNKER_VERSION,
     SentenceRecord,
-    iter_chunks,
     file_hash,
+    iter_chunks,
     make_splitter,
     sentence_records,
 )

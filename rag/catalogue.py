@@ -11,7 +11,7 @@ from rag.corpus import read_text, resolve_source
 from rag.errors import BadInputError, StoreError
 from rag.lexical import LexicalIndex
 from rag.store import read_metadatas
-from rag.types import CorpusInfo, IndexedFile
+from rag.types import Citation, CorpusInfo, IndexedFile
 
 
 class Catalogue:
@@ -41,6 +41,27 @@ class Catalogue:
         self._cached = (generation, info)
         return info
 
+    def current(self, citations: list[Citation]) -> list[Citation]:
+        """The citations checked against their files as they are now.
+
+        An index run may lag behind an edited file: a quote still in the file gets the offsets
+        it has there now (the occurrence nearest the old one); a quote no longer in the file
+        (or a file gone) is marked `stale`.
+        """
+        texts: dict[str, str | None] = {}
+        checked = []
+        for citation in citations:
+            name = citation.source_file
+            if name not in texts:
+                try:
+                    texts[name] = self.source_text(name)
+                except (BadInputError, OSError):
+                    texts[name] = None
+            text = texts[name]
+            stale = citation.model_copy(update={"stale": True})
+            checked.append(stale if text is None else _relocated(citation, text))
+        return checked
+
     def source_text(self, source_file: str) -> str:
         """The whole text of an indexed article, as citation offsets index it."""
         path = resolve_source(self._settings.corpus_dir, self._settings.upload_dir, source_file)
@@ -50,6 +71,25 @@ class Catalogue:
                 f"{self._settings.corpus_dir.resolve()} or of the uploads."
             )
         return read_text(path)
+
+
+def _relocated(citation: Citation, text: str) -> Citation:
+    """`citation` with offsets into `text` (the nearest occurrence of its quote), or stale."""
+    if text[citation.start : citation.end] == citation.quote:
+        return citation
+    found = _occurrences(text, citation.quote)
+    if not found:
+        return citation.model_copy(update={"stale": True})
+    start = min(found, key=lambda at: abs(at - citation.start))
+    return citation.model_copy(update={"start": start, "end": start + len(citation.quote)})
+
+
+def _occurrences(text: str, quote: str) -> list[int]:
+    starts, at = [], text.find(quote)
+    while at >= 0:
+        starts.append(at)
+        at = text.find(quote, at + 1)
+    return starts
 
 
 def listing(metadatas: Sequence[Mapping[str, Any]]) -> CorpusInfo:

@@ -207,6 +207,8 @@ class Pipeline:
         else:
             yield from self._generative.run(answer, question, contexts, turns, live=live)
             answer.usage = self._generative.add_usage(answer.usage, condensing)
+        # The files may have changed since they were indexed: offsets follow the file as it is.
+        answer.citations = self.catalogue.current(answer.citations)
         answer.timings["total"] = time.perf_counter() - started
         yield answer
 

@@ -39,6 +39,9 @@ class Citation(BaseModel):
     score: float
     date: dt.date | None
     title: str = ""
+    # The file changed since it was indexed and the quote is no longer in it: the offsets
+    # name the indexed version. (A quote still in the file is re-located instead.)
+    stale: bool = False
 
 
 class Usage(BaseModel):
