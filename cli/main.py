@@ -37,12 +37,19 @@ def _fail(exc: RagError) -> None:
 def index_cmd(
     path: Annotated[Path | None, typer.Argument(help="Folder of .txt/.md articles.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Build the store afresh beside the old one; the old one stays until it is done.",
+        ),
+    ] = False,
 ) -> None:
     """Index (or bring up to date) a folder of articles; default: RAG_CORPUS_DIR."""
     from index import build_index
 
     try:
-        report = build_index(path, _settings(), progress=not quiet)
+        report = build_index(path, _settings(), progress=not quiet, rebuild=rebuild)
     except RagError as exc:
         _fail(exc)
     for line in report.notices():

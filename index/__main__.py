@@ -15,9 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     parser.add_argument("path", nargs="?", help="folder of articles (default: RAG_CORPUS_DIR)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--rebuild", action="store_true", help="build the store afresh beside")
     args = parser.parse_args(argv)
     try:
-        report = build_index(args.path, Settings.load(env_file=".env"), progress=not args.quiet)
+        settings = Settings.load(env_file=".env")
+        report = build_index(args.path, settings, progress=not args.quiet, rebuild=args.rebuild)
     except RagError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -9,10 +9,12 @@ old ones are deleted, so a reader always finds some version of every file.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -35,11 +37,24 @@ from index.chunking import (
 from rag.config import Settings
 from rag.corpus import Article, article_sources, load_text, parse_article
 from rag.embeddings import Embedder, Matrix, build_embedder
-from rag.errors import BadInputError
+from rag.errors import BadInputError, IndexNotBuiltError, RagError, StoreError
+from rag.integrity import (
+    REBUILD_HINT,
+    SQLITE_FILE,
+    finish_interrupted_swap,
+    probe,
+    rebuild_folder,
+    sqlite_problem,
+    swap_in,
+)
 from rag.lexical import LexicalIndex
 from rag.store import (
+    describe_location,
+    drop_collections,
+    forget_client,
     open_client,
     open_collection,
+    open_stores,
     read_generation,
     read_metadatas,
     write_generation,
@@ -67,6 +82,7 @@ class IndexReport:
     chunks_written: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
+    rebuilt: str | None = None  # why the store was built afresh, if it was
 
     def summary(self) -> str:
         """One line for people."""
@@ -80,10 +96,13 @@ class IndexReport:
         return line
 
     def notices(self) -> list[str]:
-        """One line per skipped file and per warning, for people."""
-        return [f"skipped {name}: {why}" for name, why in self.skipped.items()] + [
-            f"warning {name}: {what}" for name, what in self.warnings.items()
-        ]
+        """One line per skipped file and per warning (and a rebuild's reason), for people."""
+        rebuilt = [f"rebuilt the store from the folder: {self.rebuilt}"] if self.rebuilt else []
+        return (
+            rebuilt
+            + [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+            + [f"warning {name}: {what}" for name, what in self.warnings.items()]
+        )
 
 
 @dataclass
@@ -105,19 +124,85 @@ def build_index(
     embedder: Embedder | None = None,
     progress: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
+    rebuild: bool = False,
 ) -> IndexReport:
     """Bring the store in line with `folder` (default: the settings' corpus folder) and the
     settings' upload folder, whose files are cited as `uploads/<name>`.
 
+    An embedded store found damaged (its database fails SQLite's check, a collection cannot be
+    read, or Chroma fails during the run) is rebuilt: the store is only a cache of the folder.
+    A rebuild is written beside the store and swapped in when complete, so a run killed
+    meanwhile leaves the old store as it was (`IndexReport.rebuilt` says why one happened).
+
     Args:
         progress: show a terminal progress bar.
         on_progress: called with (files read, files in all) as the run advances (for UIs).
+        rebuild: build the store afresh (server mode: its collections are dropped first).
     """
     settings = settings or Settings.load()
     root = Path(folder) if folder is not None else settings.corpus_dir
     files = _check_folder(root, settings.upload_dir)
-    started = time.perf_counter()
     embedder = embedder or build_embedder(settings)
+    run = partial(
+        _index, root, files, embedder=embedder, progress=progress, on_progress=on_progress
+    )
+    if settings.uses_server:
+        if rebuild:
+            drop_collections(open_client(settings, create=True), settings, embedder)
+        return run(settings)
+    store = settings.chroma_path
+    finish_interrupted_swap(store)
+    reason = "asked for" if rebuild else _damage(settings, embedder)
+    if reason is None:
+        try:
+            return run(settings)
+        except RagError:
+            raise
+        except Exception:  # Chroma failed mid-run: a damaged store, or a passing fault
+            reason = _damage(settings, embedder)
+            if reason is None:
+                raise
+    # The store is only a cache of the folder: build a fresh one beside it, swap it in whole.
+    shutil.rmtree(rebuild_folder(store), ignore_errors=True)
+    fresh = settings.model_copy(update={"chroma_path": rebuild_folder(store)})
+    report = run(fresh)
+    forget_client(rebuild_folder(store))
+    forget_client(store)
+    swap_in(store)
+    report.rebuilt = reason
+    return report
+
+
+def _damage(settings: Settings, embedder: Embedder) -> str | None:
+    """Why the embedded store cannot be used as it is, or None (a missing store is fine)."""
+    store = settings.chroma_path
+    if not (store / SQLITE_FILE).exists():
+        return None
+    problem = sqlite_problem(store)
+    if problem is not None:
+        return problem
+    try:
+        client = open_client(settings, create=False)
+        probe(list(open_stores(client, settings, embedder)), describe_location(settings))
+    except IndexNotBuiltError:
+        return None
+    except StoreError as exc:
+        forget_client(store)
+        return str(exc).removesuffix(f"; {REBUILD_HINT}")
+    return None
+
+
+def _index(
+    root: Path,
+    files: list[_Source],
+    settings: Settings,
+    *,
+    embedder: Embedder,
+    progress: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> IndexReport:
+    """One pass over the listed files into the store of `settings`."""
+    started = time.perf_counter()
     client = open_client(settings, create=True)
     collection = open_collection(client, settings, embedder, create=True)
     sentences = open_collection(client, settings, embedder, create=True, sentences=True)

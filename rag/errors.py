@@ -5,6 +5,7 @@ RagError
 ├── BadInputError        a question, filter or file the caller passed is unusable
 ├── IndexNotBuiltError   no index exists yet for these settings
 ├── StoreError           the Chroma store cannot be reached or read
+│   └── StoreDamagedError  the embedded store's files are damaged: rebuild it
 └── ProviderError        the OpenAI(-compatible) provider failed after retries
 """
 
@@ -33,3 +34,7 @@ class StoreError(RagError):
 
 class ProviderError(RagError):
     """The language-model or embedding provider failed after retries."""
+
+
+class StoreDamagedError(StoreError):
+    """The embedded store cannot be read as it is on disk: rebuild it from the articles."""

@@ -20,6 +20,7 @@ from rag.embeddings import Embedder, build_embedder
 from rag.extractive import ExtractiveAnswerer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
+from rag.integrity import probe
 from rag.lexical import LexicalIndex
 from rag.retrieve import FusionConfig, HybridRetriever
 from rag.scoring import ExtractiveConfig, SentenceScorer
@@ -95,6 +96,8 @@ class Pipeline:
             llm = make_client(settings)
         embedder = embedder or build_embedder(settings, llm)
         stores = open_stores(open_client(settings, create=False), settings, embedder)
+        if not settings.uses_server:  # a store torn by a killed process fails here, not later
+            probe(list(stores), describe_location(settings))
 
         def reopen() -> Stores:
             return open_stores(reopen_client(settings), settings, embedder)

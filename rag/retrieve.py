@@ -24,8 +24,9 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from rag.embeddings import Embedder
-from rag.errors import RagError, StoreError
+from rag.errors import RagError, StoreDamagedError, StoreError
 from rag.filters import Filters
+from rag.integrity import damaged
 from rag.lexical import LexicalIndex, Snapshot
 from rag.scoring import SentenceScorer
 from rag.store import Stores
@@ -120,10 +121,12 @@ class HybridRetriever:
         except RagError:
             raise
         except Exception as exc:  # the store's client errors are not part of its API
-            raise StoreError(
-                f"The {self.location} failed: {str(exc).splitlines()[0]}. Check that it is "
-                "running; the next question tries again."
-            ) from None
+            if self._reopen is None:  # a server
+                raise StoreError(
+                    f"The {self.location} failed: {str(exc).splitlines()[0]}. Check that it "
+                    "is running; the next question tries again."
+                ) from None
+            raise StoreDamagedError(damaged(self.location, "a query", exc)) from None
 
     def _retrieve(
         self, question: str, top_k: int, filters: Filters | None, vector: np.ndarray

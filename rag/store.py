@@ -6,10 +6,15 @@ falls back to its default one (which would download a model).
 
 from __future__ import annotations
 
+import atexit
+import logging
 import re
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -21,7 +26,10 @@ from chromadb.config import Settings as ChromaSettings
 
 from rag.config import Settings
 from rag.embeddings import Embedder
-from rag.errors import IndexNotBuiltError, StoreError
+from rag.errors import IndexNotBuiltError, StoreDamagedError, StoreError
+from rag.integrity import damaged
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -122,15 +130,45 @@ def open_client(settings: Settings, *, create: bool) -> ClientAPI:
             ) from None
     if not create and not settings.chroma_path.exists():
         raise IndexNotBuiltError(_not_built(settings))
+    # Chroma caches clients by the path string: a relative one would keep pointing at the
+    # directory it first resolved to after the process changes directory.
+    path = settings.chroma_path.resolve()
     try:
-        # Chroma caches clients by the path string: a relative one would keep pointing at the
-        # directory it first resolved to after the process changes directory.
-        path = str(settings.chroma_path.resolve())
-        return chromadb.PersistentClient(path=path, settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
-        raise StoreError(
-            f"Cannot open the {describe_location(settings)}: {_first_line(exc)}"
-        ) from None
+        problem = _first_line(exc)
+        if not _read_only(exc):
+            raise StoreDamagedError(
+                damaged(describe_location(settings), "opening it", problem)
+            ) from None
+        if create:
+            raise StoreError(
+                f"The {describe_location(settings)} is read-only ({problem}); indexing writes "
+                "to it: give it write access, or set RAG_CHROMA_PATH to a writable folder."
+            ) from None
+    # Embedded Chroma writes even to answer (its log and index files): a read-only store is
+    # answered from a private copy.
+    copy = read_only_copy(path)
+    log.warning(
+        "The %s is read-only: answering from a copy in %s", describe_location(settings), copy
+    )
+    return chromadb.PersistentClient(path=str(copy), settings=chroma_settings)
+
+
+def _read_only(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text
+
+
+def read_only_copy(store: Path) -> Path:
+    """A private, writable copy of a read-only store, removed when the process exits."""
+    folder = Path(tempfile.mkdtemp(prefix="rag-read-only-"))
+    atexit.register(shutil.rmtree, folder, True)
+    copy = folder / store.name
+    shutil.copytree(store, copy, copy_function=shutil.copyfile)
+    for path in [copy, *copy.rglob("*")]:  # directories keep the store's read-only mode
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return copy
 
 
 PAGE = 5000  # records per read: one read of a whole large collection exceeds SQLite's limits
@@ -168,12 +206,18 @@ def reopen_client(settings: Settings) -> ClientAPI:
     writes (its queries then fail with "Error finding id"); dropping its cached system for
     this path makes the next client load the store as it is on disk now.
     """
+    forget_client(settings.chroma_path)
+    return open_client(settings, create=False)
+
+
+def forget_client(store: Path) -> None:
+    """Drop Chroma's cached embedded client of `store`, so the next one reads the disk again
+    (after another process rewrote the store, or a rebuild replaced its folder)."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    path = str(settings.chroma_path.resolve())
+    path = str(store.resolve())
     SharedSystemClient._identifier_to_system.pop(path, None)
     SharedSystemClient._identifier_to_refcount.pop(path, None)
-    return open_client(settings, create=False)
 
 
 def open_collection(
@@ -227,6 +271,19 @@ def open_stores(client: ClientAPI, settings: Settings, embedder: Embedder) -> St
     except IndexNotBuiltError:  # written before stamps existed: BM25 follows the chunk count
         state = None
     return chunks, sentences, state
+
+
+def drop_collections(client: ClientAPI, settings: Settings, embedder: Embedder) -> None:
+    """Delete the chunk, sentence and stamp collections of the embedding model, if present."""
+    name = collection_name(settings, embedder.model_id)
+    for each in (name, sentences_name(name), state_name(name)):
+        try:
+            client.delete_collection(each)
+        except Exception as exc:
+            if "does not exist" not in str(exc) and "NotFound" not in type(exc).__name__:
+                raise StoreError(
+                    f"Cannot drop {each!r} in the {describe_location(settings)}: {_first_line(exc)}"
+                ) from None
 
 
 def _not_built(settings: Settings) -> str:

@@ -1,0 +1,104 @@
+"""Telling a usable embedded store from a damaged one, and replacing it without a gap.
+
+Chroma 1.5 saves its HNSW files in place, without a temporary file or fsync: a process killed
+during a save can leave a collection whose log no longer applies to its index
+("Failed to apply logs to the hnsw segment writer"; upstream chroma-core/chroma#7678). Such a
+store opens, but every read or write of that collection fails from then on. The articles are
+the source of truth, so the cure is a rebuild: a fresh store is built beside the old one and
+swapped in only when complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from chromadb.api.models.Collection import Collection
+
+from rag.errors import StoreDamagedError
+
+SQLITE_FILE = "chroma.sqlite3"
+# A rebuild is written here, beside the store; this file inside it says it is complete.
+REBUILD_SUFFIX = ".rebuild"
+COMPLETE_MARK = "REBUILD_COMPLETE"
+REBUILD_HINT = "rebuild it from the articles with: rag index --rebuild"
+
+
+def sqlite_problem(store: Path) -> str | None:
+    """What SQLite's own check finds wrong with the store's database, or None.
+
+    `PRAGMA quick_check` reads every page (0.02 s for the sample store); Chroma itself reads
+    a damaged page only when a query reaches it.
+    """
+    database = store / SQLITE_FILE
+    if not database.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return f"its database cannot be read: {exc}"
+    return None if rows == ["ok"] else "its database is damaged: " + "; ".join(rows[:2])
+
+
+def probe(collections: list[Collection | None], location: str) -> None:
+    """Read every collection once; a damaged one raises `StoreDamagedError`.
+
+    Counting forces Chroma to load each collection's index and replay its log, which is where
+    a store torn by a kill fails; opening the client and listing collections do not.
+    """
+    for collection in collections:
+        if collection is None:
+            continue
+        try:
+            collection.count()
+            collection.get(limit=1, include=[])
+        except Exception as exc:
+            raise StoreDamagedError(damaged(location, collection.name, exc)) from None
+
+
+def damaged(location: str, what: str, exc: BaseException | str) -> str:
+    """The one-line message for a damaged store."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"The {location} is damaged ({what}: {detail[:200]}); {REBUILD_HINT}"
+
+
+def rebuild_folder(store: Path) -> Path:
+    """Where a rebuild of `store` is written."""
+    return store.with_name(store.name + REBUILD_SUFFIX)
+
+
+def finish_interrupted_swap(store: Path) -> None:
+    """Complete or clear what an interrupted rebuild left beside `store`.
+
+    A complete rebuild whose swap was cut short is swapped in; an incomplete one is removed
+    (the store it was to replace is still in place, untouched).
+    """
+    fresh, old = rebuild_folder(store), _old_folder(store)
+    if fresh.is_dir() and (fresh / COMPLETE_MARK).is_file():
+        _swap(store, fresh, old)
+    elif fresh.exists():
+        shutil.rmtree(fresh, ignore_errors=True)
+    if old.exists() and store.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def swap_in(store: Path) -> None:
+    """Replace `store` by its complete rebuild: renames that a later run can finish."""
+    fresh = rebuild_folder(store)
+    (fresh / COMPLETE_MARK).write_text("complete\n", encoding="utf-8")
+    _swap(store, fresh, _old_folder(store))
+
+
+def _swap(store: Path, fresh: Path, old: Path) -> None:
+    if store.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        store.rename(old)
+    fresh.rename(store)  # killed before this: `finish_interrupted_swap` does it next time
+    (store / COMPLETE_MARK).unlink(missing_ok=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _old_folder(store: Path) -> Path:
+    return store.with_name(store.name + ".old")
