@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,23 @@ def test_download_and_new_chat(app_env: None) -> None:
     new_chat = next(b for b in at.button if b.label == "New chat")
     new_chat.click().run()
     assert len(at.chat_message) == 0
+
+
+def test_a_damaged_store_is_offered_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "broken-store"
+    if not fixture.is_dir():
+        pytest.skip("the broken-store fixture is not beside the repo")
+    shutil.copytree(fixture / "store", tmp_path / "store")
+    shutil.copytree(fixture / "corpus", tmp_path / "corpus")
+    monkeypatch.setenv("RAG_CHROMA_PATH", str(tmp_path / "store"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(tmp_path / "corpus"))
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    assert "is damaged" in at.error[0].value and "rag index --rebuild" in at.error[0].value
+    rebuild = next(b for b in at.button if "Rebuild" in str(b.label))
+    rebuild.click().run()
+    assert not at.exception
+    assert any("Rebuilt:" in str(s.value) for s in at.success)
+    at = AppTest.from_file(APP, default_timeout=300).run()  # a new visit: the store answers
+    assert not at.error and not at.exception

@@ -18,6 +18,7 @@ import streamlit as st
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.corpus import save_upload
+from rag.errors import StoreDamagedError
 from rag.types import Citation, Context
 
 EXCERPT = 220  # characters of context shown either side of a quote
@@ -167,6 +168,22 @@ def uploads(pipeline: Pipeline) -> None:
         st.error(str(exc))
 
 
+def offer_rebuild(settings: Settings) -> None:
+    """A button that rebuilds the store from the articles (beside the old one, swapped in
+    when complete), then reloads the page's pipeline."""
+    if not st.button("Rebuild the index from the articles", type="primary"):
+        return
+    with st.spinner("Rebuilding the index…"):
+        try:
+            report = build_index(settings.corpus_dir, settings, progress=False, rebuild=True)
+        except RagError as exc:
+            st.error(str(exc))
+            return
+    _pipeline_for.clear()
+    st.success(f"Rebuilt: {report.summary()}")
+    st.button("Continue")
+
+
 def downloads() -> None:
     """The conversation as Markdown or JSON."""
     turns: list[dict[str, Any]] = st.session_state.get("turns", [])
@@ -189,6 +206,10 @@ def main() -> None:
     st.title("Ask the articles")
     try:
         pipeline = load_pipeline()
+    except StoreDamagedError as exc:
+        st.error(str(exc))
+        offer_rebuild(Settings.load(env_file=".env" if Path(".env").is_file() else None))
+        st.stop()
     except RagError as exc:
         st.error(str(exc))
         st.stop()
@@ -214,6 +235,10 @@ def main() -> None:
     with st.chat_message("assistant"):
         try:
             answer = _stream(pipeline, question, top_k, filters, history)
+        except StoreDamagedError as exc:
+            st.error(str(exc))
+            offer_rebuild(pipeline.settings)
+            return
         except RagError as exc:
             st.error(str(exc))
             return
