@@ -1,0 +1,118 @@
+"""Writing pieces of chunks to the store: embed, write sentences then chunks, drop stale ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Where
+from llama_index.core.schema import BaseNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from index.chunking import SentenceRecord, sentence_records
+from index.reading import Piece
+from index.report import IndexReport
+from rag.embeddings import Embedder, Matrix
+from rag.store import read_generation, write_generation
+
+_CHROMA_BATCH = 4096  # records per Chroma add call
+
+
+@dataclass
+class Generation:
+    """Stamps the store incomplete before a run's first write and complete after its last."""
+
+    state: Collection
+    touched: bool = False
+
+    def touch(self) -> None:
+        """Called before every write; stamps once."""
+        if not self.touched:
+            write_generation(self.state, complete=False)
+            self.touched = True
+
+    def finish(self) -> bool:
+        """Stamp the store complete if this run, or one killed before it, wrote to it."""
+        found = read_generation(self.state)
+        if self.touched or found is None or not found[1]:
+            write_generation(self.state, complete=True)
+            return True
+        return False
+
+
+def _sentence_vectors(
+    embedder: Embedder, nodes: list[BaseNode], per_node: list[list[SentenceRecord]]
+) -> dict[str, Matrix]:
+    """One model pass over the batch's distinct sentences and titles (overlapping chunks share
+    sentences; a file's chunks share its title)."""
+    texts = {r[1]: None for group in per_node for r in group}
+    texts.update((_title(node), None) for node in nodes if _title(node))
+    unique = list(texts)
+    return dict(zip(unique, embedder.embed(unique) if unique else [], strict=True))
+
+
+def chunk_vector(vectors: dict[str, Matrix], node: BaseNode, group: list[SentenceRecord]) -> Matrix:
+    """A chunk's vector: the normalised mean of its title's and its sentences' vectors.
+
+    Embedding each chunk whole as well would double the model's work for a dense side that
+    weighs least in retrieval; `make bench-retrieval` measures the two against each other.
+    """
+    texts = [r[1] for r in group] + ([_title(node)] if _title(node) else [])
+    weights = np.array([len(t) for t in texts], dtype=np.float32)  # as token mean-pooling does
+    mean = (np.stack([vectors[t] for t in texts]) * weights[:, None]).sum(axis=0)
+    unit: Matrix = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    return unit
+
+
+def _title(node: BaseNode) -> str:
+    return str(node.metadata.get("title", "")).strip()
+
+
+def write_batch(
+    store: ChromaVectorStore,
+    sentences: Collection,
+    embedder: Embedder,
+    batch: list[Piece],
+    report: IndexReport,
+) -> None:
+    """Embed and write a batch: sentences first, then chunks, then drop stale versions.
+
+    A file counts as indexed once all its chunks exist, so writing its sentences before its
+    chunks means a complete file always has its sentences too.
+    """
+    nodes: list[BaseNode] = [node for piece in batch for node in piece.nodes]
+    per_node = [sentence_records(node) for node in nodes]  # type: ignore[arg-type]
+    records = [r for group in per_node for r in group]
+    vectors = _sentence_vectors(embedder, nodes, per_node)
+    for node, group in zip(nodes, per_node, strict=True):
+        node.embedding = chunk_vector(vectors, node, group).tolist()
+        node.metadata["sentence_count"] = len(group)  # its sentences' ids: "<chunk id>:<i>"
+    for piece in batch:
+        if not piece.first:
+            continue
+        # Records of the same hash left by an interrupted run would collide with the new ids.
+        same: Where = {"$and": [{"source_file": piece.name}, {"file_hash": piece.digest}]}
+        sentences.delete(where=same)
+        store.client.delete(where=same)
+    if nodes:
+        for start in range(0, len(records), _CHROMA_BATCH):
+            part = records[start : start + _CHROMA_BATCH]
+            sentences.add(
+                ids=[r[0] for r in part],
+                documents=[r[1] for r in part],
+                metadatas=[r[2] for r in part],
+                embeddings=np.stack([vectors[r[1]] for r in part]),
+            )
+        store.add(nodes)
+    for piece in batch:
+        if not piece.last:
+            continue
+        newer = cast(Where, {"file_hash": {"$ne": piece.digest}})
+        stale: Where = {"$and": [{"source_file": piece.name}, newer]}
+        store.client.delete(where=stale)
+        sentences.delete(where=stale)
+        if piece.name not in report.skipped:  # a file with no text is reported as skipped only
+            (report.added if piece.is_new else report.updated).append(piece.name)
+    report.chunks_written += len(nodes)
