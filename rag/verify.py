@@ -173,8 +173,8 @@ def apply_verified(answer: Answer, question: str, verified: Verified) -> None:
     answer.text, answer.citations = verified.text, verified.citations
     answer.unsupported, answer.verification = verified.unsupported, verified.report
     answer.conflicts = find_conflicts(question, verified.citations)
-    if answer.conflicts:
-        answer.text += " " + conflict_note(answer.conflicts, answer.citations)
+    if answer.conflicts:  # the disagreement is what the reader must see first
+        answer.text = f"{conflict_note(answer.conflicts)} {answer.text}"
 
 
 def with_markers(sentence: str, markers: str) -> str:
