@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rag.answertype import expected_type
-from rag.text import content_terms, words
-from rag.types import Citation, Conflict, ConflictSide
+from rag.text import content_terms, sentence_spans, words
+from rag.types import Citation, Conflict, ConflictSide, Context
 from rag.values import value_diff
 
 _NEGATION = re.compile(
@@ -28,7 +29,7 @@ _CONTRAST = re.compile(r",?\s*\b(?:but|however|although|though|whereas|yet)\b|;"
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]+")
 _NEGATORS = frozenset("no not never none neither nor without cannot".split())
 MIN_SHARED_TERMS = 2
-NEGATION_REACH = 4  # words after a negation within which the denied word is looked for
+NEGATION_REACH = 6  # words after a negation within which the denied word is looked for
 
 
 def negates(text: str, question: str) -> bool:
@@ -49,14 +50,20 @@ def _main_clause(text: str, question: str) -> str:
 def _negated_terms(text: str, question: str) -> frozenset[str]:
     """Question words a negation in `text`'s main clause governs ("does not mention X")."""
     tokens = words(_main_clause(text, question))
+    wanted = content_terms(question)
     governed: set[str] = set()
     for i, token in enumerate(tokens):
         if token in _NEGATORS or token.endswith("n't"):
-            # The first content word after the negation is what it denies ("does not
-            # mention X" denies mentioning; "did not travel to Alaska" denies travelling).
+            # What a negation denies is the first word after it when the question asks about
+            # that word ("did not travel to Alaska" denies travelling, not Alaska); otherwise
+            # the question's words shortly after it ("makes no reference to the abductions").
             after = [content_terms(t) for t in tokens[i + 1 : i + 1 + NEGATION_REACH]]
-            governed |= next((t for t in after if t), frozenset())
-    return frozenset(governed) & content_terms(question)
+            first = next((t for t in after if t), frozenset())
+            if first & wanted:
+                governed |= first
+            else:
+                governed |= frozenset().union(*after) if after else frozenset()
+    return frozenset(governed) & wanted
 
 
 def on_same_point(question: str, first: str, second: str) -> bool:
@@ -153,3 +160,54 @@ def _said(conflict: Conflict, value: str) -> str:
     if conflict.kind == "negation":
         return "yes" if value == "yes" else "no"
     return f'"{value}"'
+
+
+@dataclass(frozen=True)
+class SourceConflict:
+    """Two retrieved sources (numbered from 1, as in the prompt) that disagree."""
+
+    first: int
+    second: int
+    first_text: str
+    second_text: str
+    values: tuple[str, str]
+
+
+def source_conflicts(question: str, contexts: Sequence[Context]) -> list[SourceConflict]:
+    """Disagreements among the retrieved chunks themselves, before any answer is written
+    (OpenAI mode tells the model about them and checks its answer shows both sides)."""
+    wanted = content_terms(question)
+    sentences = [
+        (n, context.source_file, context.text[s:e])
+        for n, context in enumerate(contexts, start=1)
+        for s, e in sentence_spans(context.text)
+        if len(content_terms(context.text[s:e]) & wanted) >= min(MIN_SHARED_TERMS, len(wanted))
+    ]
+    found: list[SourceConflict] = []
+    for i, (n_a, file_a, text_a) in enumerate(sentences):
+        for n_b, file_b, text_b in sentences[i + 1 :]:
+            if not conflicting(question, (file_a, text_a), (file_b, text_b)):
+                continue
+            diff = value_diff(text_a, text_b)
+            values = (diff.first, diff.second) if diff else _yes_no(question, text_a, text_b)
+            found.append(SourceConflict(n_a, n_b, text_a, text_b, values))
+    return found
+
+
+def _yes_no(question: str, first: str, second: str) -> tuple[str, str]:
+    return (
+        "no" if negates(first, question) else "yes",
+        "no" if negates(second, question) else "yes",
+    )
+
+
+def missing_sides(conflicts: Sequence[SourceConflict], cited: set[int]) -> list[str]:
+    """For each disagreement the answer shows one side of, the other side's sentence with
+    its source marker: a reader must never see one side alone."""
+    extra: list[str] = []
+    for c in conflicts:
+        if c.first in cited and c.second not in cited:
+            extra.append(f"{c.second_text} [{c.second}]")
+        elif c.second in cited and c.first not in cited:
+            extra.append(f"{c.first_text} [{c.first}]")
+    return list(dict.fromkeys(extra))

@@ -107,6 +107,11 @@ class Verifier:
         self._scorer = scorer
         self.threshold = threshold
 
+    @property
+    def scorer(self) -> SentenceScorer:
+        """The sentence scorer citations are checked with (refusals reuse it)."""
+        return self._scorer
+
     def verify(self, text: str, contexts: list[Context]) -> Verified:
         """Verify `text` whose markers number `contexts` from 1."""
         claims = split_claims(text, len(contexts))
