@@ -15,7 +15,7 @@ from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: sentence spans keep i.e., e.g., No. 1 together
 
 # Metadata carried by every chunk; only the title is embedded alongside the text.
 _NOT_EMBEDDED = [
