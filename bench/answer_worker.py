@@ -1,11 +1,13 @@
 """Answers a list of questions with whatever `rag` is first on the path; one JSON line each.
 
-    python -m bench.answer_worker STORE QUESTIONS.jsonl OUT.jsonl
+    python -m bench.answer_worker ARTICLES STORE QUESTIONS.jsonl OUT.jsonl
 
 Run by `bench.answers` and `bench.conflicts` twice in one run: once with this checkout's
-`rag`, once with the baseline commit's `rag` exported next to it, so the old and the new
-answerer read the same index on the same machine. It uses only the public API both
-versions share (`Pipeline`, `Settings`, `Answer`'s common fields).
+`rag` and `index`, once with the baseline commit's exported next to it. Each version indexes
+the articles into its own store first (the index holds sentence vectors cut by that
+version's sentence splitter, which its answerer expects), then answers every question. It
+uses only the API both versions share (`build_index`, `Pipeline`, `Settings`, `Answer`'s
+common fields).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from index import build_index
 from rag import Pipeline, Settings
 
 
@@ -25,8 +28,14 @@ def _conflict(conflict: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Answer every question of the file, write one JSON line per answer."""
-    store, questions, out = (Path(a) for a in (argv or sys.argv[1:]))
-    settings = Settings.load(chroma_path=store, answer_mode="extractive")
+    articles, store, questions, out = (Path(a) for a in (argv or sys.argv[1:]))
+    settings = Settings.load(
+        chroma_path=store,
+        corpus_dir=articles,
+        upload_dir=store / "uploads",
+        answer_mode="extractive",
+    )
+    build_index(articles, settings, progress=False)
     pipeline = Pipeline.from_settings(settings)
     rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines()]
     pipeline.answer(rows[0]["question"])  # warm-up: first-call costs are not per-answer latency

@@ -2,9 +2,10 @@
 
     python -m bench.answers [BENCH_DIR] [--baseline REV] [--limit N] [--store DIR]
 
-Both answerers read the same index on the same machine, each in its own process: the new
-one is this checkout's `rag`, the old one is `rag/` exported from the baseline commit (the
-branch's first commit by default) with `git archive`. Per answerer:
+Both answerers run on the same machine in the same run, each in its own process over its own
+index of the same articles: the new one is this checkout's `rag`, the old one is `rag/` and
+`index/` exported from the baseline commit (the branch's first commit by default) with
+`git archive`. Per answerer:
   gold cited       answerable questions answered with the gold file among the citations
   answer in text   answerable questions answered with a gold answer string in the text
   false refusals   answerable questions refused
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
-from bench.harness import BASELINE, answer_all, export_baseline, indexed
+from bench.harness import BASELINE, answer_all, export_baseline
 from rag.text import sentence_spans
 
 _NOTE = re.compile(r"^(?:The sources disagree|Sources disagree)")
@@ -87,18 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the old answerer")
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
-    parser.add_argument("--store", type=Path, default=None, help="build or reuse this store")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     questions = load_questions(args.bench, args.limit)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp,
-        indexed(args.bench / "articles", args.store) as settings,
-    ):
+    articles = args.bench / "articles"
+    with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         work = Path(tmp)
         old_rag = export_baseline(args.baseline, work / "baseline")
-        new = answer_all(settings.chroma_path, questions, work / "new")
-        old = answer_all(settings.chroma_path, questions, work / "old", old_rag)
+        new = answer_all(articles, questions, work / "new")
+        old = answer_all(articles, questions, work / "old", old_rag)
     results = {
         f"old ({args.baseline})": summarise(questions, old),
         "new": summarise(questions, new),

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DEFAULT_BENCH, RESULTS, ROOT, load_questions, print_table
-from bench.harness import BASELINE, answer_all, export_baseline, indexed
+from bench.harness import BASELINE, answer_all, export_baseline
 from rag.corpus import read_text
 
 OLD_DATE, NEW_DATE = "2025-08-16", "2025-10-10"
@@ -169,10 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, folder in corpora.items():
             asked = [{"id": q["id"], "question": q["question"]} for q in sets[name]]
-            with indexed(folder, work / f"store-{name}") as settings:
-                for who, path in (("new", None), ("old", old_rag)):
-                    got = answer_all(settings.chroma_path, asked, work / f"{name}-{who}", path)
-                    results.setdefault(who, {})[name] = got
+            for who, path in (("new", None), ("old", old_rag)):
+                got = answer_all(folder, asked, work / f"{name}-{who}", path)
+                results.setdefault(who, {})[name] = got
     table = []
     for who in ("old", "new"):
         planted = recall(cases, results[who]["planted"])

@@ -52,26 +52,28 @@ BASELINE = "f68c029"  # the branch's first commit: the answerer before issue 18
 
 
 def export_baseline(rev: str, into: Path) -> Path:
-    """`rag/` as it was at `rev`, exported (git archive) under `into`; the folder to put first
-    on PYTHONPATH."""
+    """`rag/` and `index/` as they were at `rev`, exported (git archive) under `into`; the
+    folder to put first on PYTHONPATH."""
     into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "rag"], check=True, capture_output=True
+        ["git", "-C", str(ROOT), "archive", rev, "rag", "index"], check=True, capture_output=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
 
 def answer_all(
-    store: Path, questions: list[dict[str, Any]], work: Path, path_first: Path | None = None
+    articles: Path, questions: list[dict[str, Any]], work: Path, path_first: Path | None = None
 ) -> list[dict[str, Any]]:
-    """Every question answered by `bench.answer_worker` in its own process, with the `rag`
-    found under `path_first` (the baseline) or this checkout's."""
+    """Every question answered by `bench.answer_worker` in its own process over its own index
+    of `articles`, with the `rag` and `index` found under `path_first` (the baseline) or this
+    checkout's."""
     work.mkdir(parents=True, exist_ok=True)
     asked, got = work / "questions.jsonl", work / "answers.jsonl"
     asked.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
     paths = [str(p) for p in (path_first, ROOT) if p is not None]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "TQDM_DISABLE": "1"}
-    command = [sys.executable, "-m", "bench.answer_worker", str(store), str(asked), str(got)]
-    subprocess.run(command, check=True, env=env, cwd=ROOT)
+    store = work / "chroma"
+    command = [sys.executable, "-m", "bench.answer_worker", str(articles), str(store)]
+    subprocess.run([*command, str(asked), str(got)], check=True, env=env, cwd=ROOT)
     return [json.loads(line) for line in got.read_text(encoding="utf-8").splitlines()]

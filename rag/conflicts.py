@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from rag.answertype import expected_type
 from rag.text import content_terms, sentence_spans, words
 from rag.types import Citation, Conflict, ConflictSide, Context
-from rag.values import value_diff
+from rag.values import negation_diff, value_diff
 
 _NEGATION = re.compile(
     r"\b(no|not|never|none|neither|nor|without|denied|denies|deny|cannot|can't|"
@@ -73,10 +73,14 @@ def on_same_point(question: str, first: str, second: str) -> bool:
 
 
 def disagree(question: str, first: tuple[str, str], second: tuple[str, str]) -> bool:
-    """Whether two (source_file, statement) pairs disagree on a yes/no question: one denies
-    a question word the other states."""
+    """Whether two (source_file, statement) pairs disagree by negation: the same words with a
+    "not" added to one, or (yes/no questions) one denying a question word the other states."""
     (file_a, text_a), (file_b, text_b) = first, second
-    if file_a == file_b or expected_type(question) != "yesno":
+    if file_a == file_b:
+        return False
+    if negation_diff(text_a, text_b):
+        return about_question(question, text_a, text_b)
+    if expected_type(question) != "yesno":
         return False
     if negates(text_a, question) == negates(text_b, question):
         return False
@@ -98,10 +102,9 @@ def _same_subject(question: str, first: str, second: str) -> bool:
 
 
 def about_question(question: str, first: str, second: str) -> bool:
-    """Whether two statements both bear on the question (share its words)."""
-    wanted = content_terms(question)
-    need = min(MIN_SHARED_TERMS, len(wanted))
-    return need > 0 and len(wanted & content_terms(first) & content_terms(second)) >= need
+    """Whether two statements both bear on the question (share one of its words: they are
+    aligned word for word already, so one shared word ties them to it)."""
+    return bool(content_terms(question) & content_terms(first) & content_terms(second))
 
 
 def value_conflict(question: str, first: tuple[str, str], second: tuple[str, str]) -> bool:

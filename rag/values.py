@@ -21,6 +21,10 @@ _NUMBER_WORD = re.compile(rf"^(?:{_NUMBER_WORDS})$", re.IGNORECASE)
 _MONTH = re.compile(
     r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*$", re.IGNORECASE
 )
+_OPENERS = frozenset(
+    "today yesterday tomorrow however meanwhile later earlier then now thus hence still "
+    "first second third finally also instead therefore".split()
+)
 MIN_ALIGNED = 0.6  # share of the shorter sentence's words that must align
 MAX_VALUE_WORDS = 5  # a longer replaced stretch is a different statement, not a value
 
@@ -33,6 +37,11 @@ class ValueDiff:
     first: str
     second: str
     slot: str  # the first statement with its value left out
+
+
+def _common(token: str) -> bool:
+    """A capitalised stopword or adverb opening a sentence ("The", "Today", "However")."""
+    return not content_terms(token) or token.lower() in _OPENERS
 
 
 def _kind(tokens: list[str]) -> str | None:
@@ -82,10 +91,12 @@ def value_diff(first: str, second: str) -> ValueDiff | None:
             continue  # an added or missing detail: one source is more specific
         left, right = [t[0] for t in a[i1:i2]], [t[0] for t in b[j1:j2]]
         kind_a, kind_b = _kind(left), _kind(right)
-        if kind_a is None or kind_a != kind_b:
+        if kind_a is None or kind_b is None:
             return None  # a wording difference in the frame: no clean value conflict
-        if kind_a == "name" and (i1 == 0 or j1 == 0):
-            return None  # a capital at the start of a sentence does not make a name
+        if kind_a != kind_b and "name" in (kind_a, kind_b):
+            return None  # a name against a number is not one slot (years and counts are)
+        if kind_a == "name" and (_common(left[0]) or _common(right[0])):
+            return None  # "Yesterday" for "Today": capitalised words, not names
         value_a = first[a[i1][1] : a[i2 - 1][2]]
         value_b = second[b[j1][1] : b[j2 - 1][2]]
         if _same_number(value_a, value_b):
@@ -95,3 +106,20 @@ def value_diff(first: str, second: str) -> ValueDiff | None:
         slot = f"{first[: a[i1][1]]}…{first[a[i2 - 1][2] :]}".strip()
         found = ValueDiff(kind_a, value_a, value_b, slot)
     return found
+
+
+_NEGATORS = frozenset({"not", "no", "never"})
+
+
+def negation_diff(first: str, second: str) -> bool:
+    """Whether two statements are the same words but for a "not", "no" or "never" added to
+    one of them: the plainest contradiction, whatever the question asks."""
+    a = [t.lower() for t in _TOKEN.findall(first)]
+    b = [t.lower() for t in _TOKEN.findall(second)]
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    changed = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if len(changed) != 1 or changed[0][0] not in ("insert", "delete"):
+        return False
+    _, i1, i2, j1, j2 = changed[0]
+    added = a[i1:i2] or b[j1:j2]
+    return all(t in _NEGATORS or t.endswith("n't") for t in added)

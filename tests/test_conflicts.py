@@ -72,7 +72,6 @@ def test_a_swapped_value_is_a_conflict_with_both_sides_newest_first(
         "The Normans took England in 1066 under William the Conqueror.",  # a paraphrase
         "The Normans conquered England in 1066 under William the Conqueror, Duke of Normandy.",
         "The Normans conquered Sicily in 1091 under Roger.",  # a different fact
-        "The Normans conquered England in ten sixty-six under William the Conqueror.",
     ],
 )
 def test_no_conflict_for_paraphrases_details_or_other_facts(second: str) -> None:
@@ -120,3 +119,15 @@ def test_conflicting_articles_are_answered_side_by_side(tmp_path: Path) -> None:
     assert result.text.startswith('Sources disagree: new.txt says "Helsinki" [')
     assert "Anchorage" in result.text and "Helsinki" in result.text
     assert {c.source_file for c in result.citations} == {"old.txt", "new.txt"}
+
+
+def test_a_negated_copy_of_a_statement_is_a_conflict() -> None:
+    question = "What effect did the Normans have on Irish culture?"
+    said = "The Normans had a profound effect on Irish culture after their invasion in 1169."
+    citations = [
+        _citation(1, said, "a.txt", "2025-08-16"),
+        _citation(2, said.replace("had a", "had not a"), "b.txt", "2025-10-10"),
+    ]
+    (conflict,) = find_conflicts(question, citations)
+    assert conflict.kind == "negation"
+    assert [(s.citation, s.value) for s in conflict.sides] == [(2, "no"), (1, "yes")]
