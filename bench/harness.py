@@ -75,5 +75,7 @@ def answer_all(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "TQDM_DISABLE": "1"}
     store = work / "chroma"
     command = [sys.executable, "-m", "bench.answer_worker", str(articles), str(store)]
-    subprocess.run([*command, str(asked), str(got)], check=True, env=env, cwd=ROOT)
+    # `python -m` puts the working folder first on sys.path: run from the version's folder.
+    where = path_first or ROOT
+    subprocess.run([*command, str(asked), str(got)], check=True, env=env, cwd=where)
     return [json.loads(line) for line in got.read_text(encoding="utf-8").splitlines()]
