@@ -7,7 +7,9 @@
    with the answer replaced by another value of the same kind (a year, a number, a name)
    taken from another article's answers; every tenth case instead negates the answer's
    sentence ("was" → "was not"). Recall: the conflict is flagged, both files are cited and
-   (value cases) both values appear in the answer.
+   (value cases) both values appear in the answer. One-sided: a flagged conflict whose side
+   (its citation, or its value) is missing from the answer text. "One value only": answers
+   showing exactly one of the two planted values (the reader sees one side).
 2. The untouched bench: share of answers with a "sources disagree" note (all false: one
    paragraph per file, no copies).
 3. The seed case: the sample articles' letter question (officials say the letter mentioned
@@ -108,10 +110,26 @@ def write_corpus(bench: Path, cases: list[dict[str, Any]], into: Path) -> Path:
     return into
 
 
+def one_sided(record: dict[str, Any]) -> bool:
+    """Whether the answer flags a conflict but leaves a side out of its text: a side's
+    citation marker, or (value conflicts) its value, missing."""
+    for conflict in record["conflicts"]:
+        sides = conflict.get("sides") or [
+            {"citation": conflict.get("affirms")},
+            {"citation": conflict.get("denies")},
+        ]
+        for side in sides:
+            if f"[{side['citation']}]" not in record["text"]:
+                return True
+            if conflict.get("kind") == "value" and side["value"] not in record["text"]:
+                return True
+    return False
+
+
 def recall(cases: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Conflict recall and one-sided answers over the counterfactual cases."""
+    """Conflict recall, one-sided conflicts and answers showing one planted value only."""
     by_id = {r["id"]: r for r in records}
-    hits = flagged = one_sided = one_value = 0
+    hits = flagged = sided = one_value = 0
     for case in cases:
         r = by_id[case["id"]]
         both_cited = {case["gold_source"], case["copy"]} <= set(r["cited"])
@@ -119,14 +137,14 @@ def recall(cases: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[s
         both_shown = all(shown) or case["negation"]
         flagged += bool(r["conflicts"])
         hits += bool(r["conflicts"]) and both_cited and both_shown
-        one_sided += bool(r["conflicts"]) and not (both_cited and both_shown)
+        sided += one_sided(r)
         one_value += not r["refused"] and not case["negation"] and sum(shown) == 1
     n = max(1, len(cases))
     return {
         "n": len(cases),
         "recall": hits / n,
         "flagged": flagged / n,
-        "one_sided": one_sided,
+        "one_sided": sided,
         "only_one_value_shown": one_value / n,
     }
 

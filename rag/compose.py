@@ -21,6 +21,7 @@ CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement
 TYPE_SHARE = 0.9  # a sentence holding the expected answer type may lead from this share of
 # the best score
 ADD_SHARE = 0.85  # a sentence for another part of the question must score this share
+PAIR_OVERLAP = 0.5  # share of content words two sentences must share to be compared closely
 SAME_FACT = 0.8  # cosine at which a sentence from another file states the same fact
 _DANGLING = re.compile(
     r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
@@ -53,8 +54,11 @@ def compose(question: str, ranked: list[Evidence], scorer: SentenceScorer) -> li
     lead = _lead(question, pool)
     quotes = [Quote(lead)]
     other = _other_side(question, lead, pool)
+    pair = None if other is not None else _disagreeing_pair(question, pool)
     if other is not None:
         quotes.append(Quote(other))
+    elif pair is not None:  # two other sentences disagree on the question: show both sides
+        quotes = [Quote(ev) for ev in (lead, *pair) if ev is not lead or lead not in pair]
     else:
         quotes[0].also = _same_fact(lead, pool, scorer) or None
         extra = _other_part(question, lead, pool, scorer)
@@ -84,6 +88,25 @@ def _other_side(question: str, lead: Evidence, pool: list[Evidence]) -> Evidence
     for ev in pool[:CONFLICT_DEPTH]:
         if ev is not lead and conflicting(question, mine, (ev.context.source_file, ev.text)):
             return ev
+    return None
+
+
+def _disagreeing_pair(question: str, pool: list[Evidence]) -> tuple[Evidence, Evidence] | None:
+    """Two of the best sentences, from different files, that disagree on the question."""
+    top = pool[:CONFLICT_DEPTH]
+    for i, a in enumerate(top):
+        for b in top[i + 1 :]:
+            if a.context.source_file == b.context.source_file:
+                continue
+            shared = content_terms(a.text) & content_terms(b.text)
+            if len(shared) < PAIR_OVERLAP * min(
+                len(content_terms(a.text)), len(content_terms(b.text))
+            ):
+                continue  # cheap filter before the word alignment
+            if conflicting(
+                question, (a.context.source_file, a.text), (b.context.source_file, b.text)
+            ):
+                return a, b
     return None
 
 
