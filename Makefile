@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format eval bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup clean
+.PHONY: setup index run test lint format eval bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts fit-answerability clean
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,18 @@ bench-query-scale: setup
 
 bench-citations: setup
 	$(PY) -m bench.citations
+
+# The old (branch's first commit) and new extractive answerer on the squad-dev bench.
+bench-answers: setup
+	$(PY) -m bench.answers $(BENCH)
+
+# Planted value/negation conflicts, false alarms on the untouched bench, the seed letter case.
+bench-conflicts: setup
+	$(PY) -m bench.conflicts $(BENCH)
+
+# Refit rag/assets/answerability.json on squad-dev (leave-one-article-out CV figures).
+fit-answerability: setup
+	$(PY) -m bench.fit_answerability $(BENCH)
 
 bench-ui: setup
 	$(PY) -m bench.ui

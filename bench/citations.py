@@ -64,9 +64,13 @@ def judge(sentence: str, quote: str) -> bool:
     return bool(wanted) and len(wanted & content_terms(quote)) / len(wanted) >= COVERAGE
 
 
+# The note that opens an answer whose sources disagree: one sentence per conflict.
+_NOTE = re.compile(r"^(?:Sources disagree: .*?\((?:\d{4}-\d{2}-\d{2}|undated)\)\.\s*)+")
+
+
 def answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
     """(sentence without markers, citation numbers) for each sentence of the answer."""
-    text = answer.text.split(" The sources disagree on this:")[0]  # the note is not a claim
+    text = _NOTE.sub("", answer.text)  # the "Sources disagree" note is not a claim
     out: list[tuple[str, list[int]]] = []
     for start, end in sentence_spans(text):
         sentence = text[start:end]

@@ -13,7 +13,7 @@ import typer
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.types import Answer
+from rag.types import Answer, Citation
 
 app = typer.Typer(
     help="Citation-grounded answers about a folder of news articles.",
@@ -104,13 +104,34 @@ def render(result: Answer) -> str:
     if result.unsupported:
         lines.append("Not supported by any source: " + " | ".join(result.unsupported))
         lines.append("")
+    for conflict in result.conflicts:
+        lines.append(f"Sources disagree on: {conflict.slot}")
+        width = max(len(side.value) for side in conflict.sides)
+        for side in conflict.sides:
+            date = side.date.isoformat() if side.date else "undated"
+            lines.append(
+                f"    {side.value:<{width}}  [{side.citation}] {side.source_file} ({date})"
+            )
+        lines.append("")
     if result.citations:
         lines.append("Sources:")
     for c in result.citations:
-        date = c.date.isoformat() if c.date else "undated"
-        lines.append(f"[{c.n}] {c.source_file} ({date}) chars {c.start}-{c.end}")
-        lines.append(f'    "{c.quote}"')
+        lines.extend(_source_lines(c, f"[{c.n}]"))
+    if result.closest:
+        lines.append("Closest passages (they do not answer the question):")
+    for n, c in enumerate(result.closest, start=1):
+        lines.extend(_source_lines(c, f"({n})"))
     return "\n".join(lines).rstrip()
+
+
+def _source_lines(c: Citation, label: str) -> list[str]:
+    """A source's header and its quote, the phrase that answers (if marked) in **bold**."""
+    date = c.date.isoformat() if c.date else "undated"
+    quote = c.quote
+    if c.answer_span is not None:
+        lo, hi = c.answer_span[0] - c.start, c.answer_span[1] - c.start
+        quote = f"{quote[:lo]}**{quote[lo:hi]}**{quote[hi:]}"
+    return [f"{label} {c.source_file} ({date}) chars {c.start}-{c.end}", f'    "{quote}"']
 
 
 def _bars(values: list[str] | None, flag: str) -> dict[str, float]:

@@ -15,7 +15,7 @@ from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"  # 5: sentence spans keep i.e., e.g., No. 1 together; 6: segments
 
 # Longest stretch of a body split at once (a few hundred chunks): bounds indexing memory.
 SEGMENT_CHARS = 100_000

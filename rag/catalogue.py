@@ -81,7 +81,11 @@ def _relocated(citation: Citation, text: str) -> Citation:
     if not found:
         return citation.model_copy(update={"stale": True})
     start = min(found, key=lambda at: abs(at - citation.start))
-    return citation.model_copy(update={"start": start, "end": start + len(citation.quote)})
+    moved: dict[str, object] = {"start": start, "end": start + len(citation.quote)}
+    if citation.answer_span is not None:  # file offsets too: they move with the quote
+        shift = start - citation.start
+        moved["answer_span"] = (citation.answer_span[0] + shift, citation.answer_span[1] + shift)
+    return citation.model_copy(update=moved)
 
 
 def _occurrences(text: str, quote: str) -> list[int]:

@@ -1,4 +1,9 @@
-"""The offline answerer: the retrieved sentences that best answer the question, each cited."""
+"""The offline answerer: the retrieved sentence that answers the question, cited, first.
+
+Refusal is decided by the calibrated answerability model (`rag.answerability`); a refusal
+lists the closest passages (`rag.refusal`). Which sentences are quoted is
+`rag.compose`; disagreeing sources are named in one plain sentence (`rag.conflicts`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from rag.prompts import REFUSAL
-from rag.scoring import SentenceScorer
-from rag.types import Answer, Context
+from rag.answerability import AnswerabilityModel, default_model, features
+from rag.answertype import answer_span
+from rag.compose import Quote, compose
+from rag.refusal import refuse
+from rag.scoring import Evidence, SentenceScorer
+from rag.types import Answer, Citation, Context
 from rag.verify import Verifier, apply_verified, with_markers
 
 # "[7]" inside quoted article text is the article's, not a citation: shown as "(7)".
@@ -20,27 +28,68 @@ _PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
 
 
 class ExtractiveAnswerer:
-    """Quotes the best supporting sentences, verified like a model's answer, or refuses."""
+    """Quotes the sentence that answers, verified like a model's answer, or refuses."""
 
-    def __init__(self, scorer: SentenceScorer, verifier: Verifier) -> None:
+    def __init__(
+        self,
+        scorer: SentenceScorer,
+        verifier: Verifier,
+        model: AnswerabilityModel | None = None,
+    ) -> None:
         self._scorer = scorer
         self._verifier = verifier
+        self._model = model  # read on first use: fitting a new model needs no valid old one
 
     def run(
         self, answer: Answer, search: str, vector: np.ndarray, contexts: list[Context]
     ) -> Iterator[str]:
         """Fill `answer` from `contexts`; yield its text sentence by sentence."""
         started = time.perf_counter()
-        evidence = self._scorer.select(search, vector, contexts)
         answer.contexts = contexts
-        draft = " ".join(
-            with_markers(
-                _SOURCE_MARKER.sub(r"(\1)", ev.text), f"[{contexts.index(ev.context) + 1}]"
-            )
-            for ev in evidence
-        )
-        apply_verified(answer, search, self._verifier.verify(draft, contexts))
+        ranked = self._scorer.candidates(search, vector, contexts)
+        quotes = self._decide(answer, search, ranked, contexts)
+        if quotes:
+            draft = " ".join(_quoted(q, contexts) for q in quotes)
+            apply_verified(answer, search, self._verifier.verify(draft, contexts))
+            answer.citations = [_with_span(search, c) for c in answer.citations]
         if not answer.citations:
-            answer.refused, answer.text, answer.unsupported = True, REFUSAL, []
+            refuse(answer, search, vector, contexts, self._scorer)
         answer.timings["answer"] = time.perf_counter() - started
         yield from _PIECE.findall(answer.text)
+
+    def _decide(
+        self, answer: Answer, search: str, ranked: list[Evidence], contexts: list[Context]
+    ) -> list[Quote]:
+        """The quotes to answer with, or none when the question should be refused."""
+        if not ranked or ranked[0].score < self._scorer.config.min_support:
+            return []  # nothing in the retrieved text is even near the question
+        model = self._model = self._model or default_model()
+        answer.answerability = round(model.probability(features(search, ranked, contexts)), 4)
+        if answer.answerability < model.threshold:
+            return []
+        return compose(search, ranked, self._scorer)
+
+
+def _quoted(quote: Quote, contexts: list[Context]) -> str:
+    """The quote (after its antecedent, when it needs one) with its sources' markers."""
+    parts = []
+    if quote.antecedent is not None:
+        parts.append(_sentence(quote.antecedent, contexts))
+    parts.append(_sentence(quote.evidence, contexts, quote.also or []))
+    return " ".join(parts)
+
+
+def _sentence(ev: Evidence, contexts: list[Context], also: list[Evidence] | None = None) -> str:
+    sources = [ev, *(also or [])]
+    markers = "".join(f"[{contexts.index(s.context) + 1}]" for s in sources)
+    return with_markers(_SOURCE_MARKER.sub(r"(\1)", ev.text), markers)
+
+
+def _with_span(question: str, citation: Citation) -> Citation:
+    """`citation` with the offsets of the phrase answering `question`, when one is found."""
+    span = answer_span(question, citation.quote)
+    if span is None:
+        return citation
+    return citation.model_copy(
+        update={"answer_span": (citation.start + span[0], citation.start + span[1])}
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from rag.cite import MarkerRewriter
 from rag.config import Settings
+from rag.conflicts import SourceConflict, missing_sides, source_conflicts
 from rag.errors import ProviderError
 from rag.history import Message
 from rag.llm import (
@@ -21,7 +23,8 @@ from rag.llm import (
     estimate_cost,
     fit_contexts,
 )
-from rag.prompts import REFUSAL
+from rag.prompts import CONFLICT_HINT, REFUSAL
+from rag.refusal import refuse
 from rag.tokens import count_tokens
 from rag.types import Answer, Context, Usage
 from rag.verify import Verifier, apply_verified
@@ -56,7 +59,8 @@ class GenerativeAnswerer:
         """Fill `answer`; yield the model's draft as it streams (when `live`)."""
         started = time.perf_counter()
         fitted = fit_contexts(contexts, question, turns, self._budget)
-        messages = build_messages(question, fitted, turns)
+        disputes = source_conflicts(question, fitted)
+        messages = _with_hint(build_messages(question, fitted, turns), disputes)
         completion = Completion(structured=self._structured)
         answer.contexts, answer.model = fitted, self._model
         yield from self._draft(messages, completion, len(fitted), live=live)
@@ -77,6 +81,13 @@ class GenerativeAnswerer:
             # The streamed text was the model's draft; the Answer carries the verified one.
             started_verify = time.perf_counter()
             apply_verified(answer, question, self._verifier.verify(draft, fitted))
+            cited = {int(n) for n in re.findall(r"\[(\d+)\]", draft)}
+            extra = [] if answer.conflicts else missing_sides(disputes, cited)
+            if extra:  # the model showed one side of a disagreement: add the other
+                draft = " ".join([draft, *extra])
+                apply_verified(answer, question, self._verifier.verify(draft, fitted))
+            if not answer.citations:  # nothing the model said is supported: a refusal
+                refuse(answer, question, None, fitted, self._verifier.scorer)
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
 
@@ -123,6 +134,20 @@ def _usage(completion: Completion, messages: list[ChatCompletionMessageParam]) -
     if usage.total_tokens == 0:
         usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
     return usage
+
+
+def _with_hint(
+    messages: list[ChatCompletionMessageParam], disputes: list[SourceConflict]
+) -> list[ChatCompletionMessageParam]:
+    """`messages` with the sources' disagreements named at the end of the user message."""
+    if not disputes or messages[-1]["role"] != "user":
+        return messages
+    pairs = "; ".join(
+        f'[{d.first}] says "{d.values[0]}", [{d.second}] says "{d.values[1]}"' for d in disputes
+    )
+    last = dict(messages[-1])
+    last["content"] = f"{last['content']}\n\n{CONFLICT_HINT.format(pairs=pairs)}"
+    return [*messages[:-1], last]  # type: ignore[list-item]
 
 
 def _is_refusal(text: str) -> bool:

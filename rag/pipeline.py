@@ -212,6 +212,7 @@ class Pipeline:
             answer.usage = self._generative.add_usage(answer.usage, condensing)
         # The files may have changed since they were indexed: offsets follow the file as it is.
         answer.citations = self.catalogue.current(answer.citations)
+        answer.closest = self.catalogue.current(answer.closest)
         answer.timings["total"] = time.perf_counter() - started
         yield answer
 

@@ -17,6 +17,10 @@ in square brackets, like [1] or [2][3]. Cite only source numbers that exist.
 markers that appear inside them.
 - Be concise: a few sentences."""
 
+# Added to the user message when retrieved sources disagree (rag.conflicts.source_conflicts).
+CONFLICT_HINT = """These sources disagree: {pairs}. Give both values side by side, each with \
+its source number and date, newest first; do not choose one."""
+
 SOURCE_TEMPLATE = '<source id="{n}" file="{file}" date="{date}" title="{title}">\n{text}\n</source>'
 
 USER_TEMPLATE = """Sources:

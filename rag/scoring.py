@@ -2,13 +2,12 @@
 
 A sentence's support is a blend of its embedding similarity to the question and the
 share of the question's content words it contains. The extractive answerer quotes the best
-sentences (or refuses below `min_support`), the retriever reranks by them and the verifier
-checks citations with the same score.
+sentences (`rag.compose`), the answerability model takes the scores as features, the
+retriever reranks by them and the verifier checks citations with the same score.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import DEFAULT_MIN_SUPPORT
-from rag.conflicts import disagree
 from rag.embeddings import Embedder, Matrix
 from rag.text import content_terms, sentence_spans
 from rag.types import Context
@@ -26,10 +24,10 @@ from rag.types import Context
 class ExtractiveConfig:
     """Knobs of sentence selection."""
 
-    max_sentences: int = 3
     semantic_weight: float = 0.6
-    min_support: float = DEFAULT_MIN_SUPPORT  # below this best support, refuse
-    relative_floor: float = 0.85  # further sentences must reach this share of the best score
+    # Below this best support the question is off topic: a plain refusal. Above it the
+    # answerability model decides (rag.answerability).
+    min_support: float = DEFAULT_MIN_SUPPORT
     redundancy: float = 0.8  # cosine at which a sentence repeats one already chosen
 
 
@@ -101,49 +99,6 @@ class SentenceScorer:
         """The support of the best sentence of `contexts`: what the refusal decision compares."""
         ranked = self.candidates(question, q_vec, contexts)
         return ranked[0].score if ranked else 0.0
-
-    def select(self, question: str, q_vec: np.ndarray, contexts: list[Context]) -> list[Evidence]:
-        """The few best, non-redundant sentences; empty when nothing supports an answer."""
-        scored = self.candidates(question, q_vec, contexts)
-        # Headlines, captions, "Read more" teasers and subheadings asked as questions support a
-        # retrieval, but read badly as an answer: quote statements where there are any.
-        ranked = [ev for ev in scored if is_statement(ev.text)] or scored
-        if not ranked or ranked[0].score < self.config.min_support:
-            return []  # nothing in the retrieved text supports an answer: refuse
-        floor = ranked[0].score * self.config.relative_floor
-        chosen: list[Evidence] = []
-        chosen_vecs: list[np.ndarray] = []
-        for ev in ranked:
-            if len(chosen) == self.config.max_sentences or ev.score < floor:
-                break
-            vec = self.vectors([ev.text])[0]
-            if any(float(vec @ other) >= self.config.redundancy for other in chosen_vecs):
-                continue
-            chosen.append(ev)
-            chosen_vecs.append(vec)
-        return self._with_other_side(question, ranked, chosen)
-
-    def _with_other_side(
-        self, question: str, ranked: list[Evidence], chosen: list[Evidence]
-    ) -> list[Evidence]:
-        """Add the best supported sentence that disagrees with the chosen ones, if retrieved.
-
-        Sources that contradict each other must both be shown, even when one side scores
-        below the sentences picked first.
-        """
-        picked = [(ev.context.source_file, ev.text) for ev in chosen]
-        if any(disagree(question, a, b) for a, b in itertools.combinations(picked, 2)):
-            return chosen
-        kept = chosen[: self.config.max_sentences - 1]  # room for the other side
-        for ev in ranked:
-            if ev.score < self.config.min_support:
-                break
-            statement = (ev.context.source_file, ev.text)
-            if ev not in chosen and any(
-                disagree(question, (k.context.source_file, k.text), statement) for k in kept
-            ):
-                return [*kept, ev]
-        return chosen
 
     def vectors(self, texts: list[str]) -> Matrix:
         """Unit vectors of `texts`, from the cache (index-time vectors) or embedded now."""

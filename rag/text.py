@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from functools import cache, lru_cache
 
 import Stemmer
@@ -14,6 +15,10 @@ from rag.tokens import vendored_data
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LINE_BREAK = re.compile(r"\n\s*")
+_EXTRA_ABBREVIATIONS = ("i.e", "e.g", "cf", "viz", "approx", "nos", "no")
+# "No." is the number sign before a number, but ends a sentence otherwise ("She said no.").
+_NUMBER_SIGN = re.compile(r"\bNo\.$")
+_WORD_NO = re.compile(r"\bno\.(?=\s+[A-Z\"“])")
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -41,6 +46,9 @@ def _punkt() -> PunktSentenceTokenizer:
         params.abbrev_types = decode.txt2set(f)
     with (folder / "ortho_context.tab").open(encoding="utf-8") as f:
         params.ortho_context = decode.tab2intdict(f)
+    # Abbreviations the vendored tables lack: a split after "i.e." or "e.g." loses the
+    # example, which is often the answer.
+    params.abbrev_types.update(_EXTRA_ABBREVIATIONS)
     return PunktSentenceTokenizer(params)
 
 
@@ -63,7 +71,7 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     for match in [*_LINE_BREAK.finditer(text), None]:
         line_end = match.start() if match else len(text)
         line = text[line_start:line_end]
-        for start, end in _punkt().span_tokenize(line):
+        for start, end in _merged(_punkt().span_tokenize(line), line):
             piece = line[start:end]
             if piece.strip():
                 lead = len(piece) - len(piece.lstrip())
@@ -72,6 +80,31 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
         if match:
             line_start = match.end()
     return tuple(spans)
+
+
+def _merged(spans: Iterable[tuple[int, int]], line: str) -> list[tuple[int, int]]:
+    """Punkt's spans with a split after "No." undone before a number, and a lone "no."
+    (the word, not the number sign) split off again."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and _NUMBER_SIGN.search(line[out[-1][0] : out[-1][1]]):
+            if line[start : start + 1].isdigit():
+                out[-1] = (out[-1][0], end)
+                continue
+        out.append((start, end))
+    return _split_word_no(out, line)
+
+
+def _split_word_no(spans: list[tuple[int, int]], line: str) -> list[tuple[int, int]]:
+    """Split after a lower-case "no." that Punkt took for the number sign."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        for match in _WORD_NO.finditer(line, start, end):
+            if match.end() < end:
+                out.append((start, match.end()))
+                start = match.end()
+        out.append((start, end))
+    return out
 
 
 def words(text: str) -> list[str]:

@@ -39,6 +39,9 @@ class Citation(BaseModel):
     score: float
     date: dt.date | None
     title: str = ""
+    # The phrase answering the question inside the quote, as file offsets within [start, end].
+    answer_span: tuple[int, int] | None = None
+    answers: bool = True  # False for the closest passages of a refusal: shown, not an answer
     # The file changed since it was indexed and the quote is no longer in it: the offsets
     # name the indexed version. (A quote still in the file is re-located instead.)
     stale: bool = False
@@ -62,11 +65,26 @@ class Verification(BaseModel):
     dropped: int = 0  # citations removed as unsupported
 
 
-class Conflict(BaseModel):
-    """Two citations whose sources disagree: one affirms, the other denies."""
+class ConflictSide(BaseModel):
+    """One side of a disagreement: the value a source gives, where and when."""
 
-    affirms: int
-    denies: int
+    value: str  # "1066", "Alaska", or for a negation conflict "yes" / "no"
+    citation: int  # the `Citation.n` that states it
+    source_file: str
+    date: dt.date | None
+
+
+class Conflict(BaseModel):
+    """Sources that disagree about one fact: the disputed slot and each side, newest first."""
+
+    kind: Literal["value", "negation"]
+    slot: str  # what is disputed: the shared statement with the value left out, or the question
+    sides: list[ConflictSide]
+
+    @property
+    def citations(self) -> list[int]:
+        """The citation numbers of every side."""
+        return [side.citation for side in self.sides]
 
 
 class IndexedFile(BaseModel):
@@ -98,7 +116,10 @@ class Answer(BaseModel):
     refused: bool = False
     incomplete: bool = False  # the provider's stream ended early: only what arrived is shown
     unsupported: list[str] = Field(default_factory=list)  # sentences no source supports
-    conflicts: list[Conflict] = Field(default_factory=list)  # citations that disagree
+    conflicts: list[Conflict] = Field(default_factory=list)  # sources that disagree, per fact
+    # A refusal's nearest passages (`answers=False`): shown to the reader, never an answer.
+    closest: list[Citation] = Field(default_factory=list)
+    answerability: float | None = None  # P(answerable) from the calibrated model (offline)
     verification: Verification | None = None
     rewritten_question: str | None = None
     model: str | None = None

@@ -107,6 +107,11 @@ class Verifier:
         self._scorer = scorer
         self.threshold = threshold
 
+    @property
+    def scorer(self) -> SentenceScorer:
+        """The sentence scorer citations are checked with (refusals reuse it)."""
+        return self._scorer
+
     def verify(self, text: str, contexts: list[Context]) -> Verified:
         """Verify `text` whose markers number `contexts` from 1."""
         claims = split_claims(text, len(contexts))
@@ -173,8 +178,8 @@ def apply_verified(answer: Answer, question: str, verified: Verified) -> None:
     answer.text, answer.citations = verified.text, verified.citations
     answer.unsupported, answer.verification = verified.unsupported, verified.report
     answer.conflicts = find_conflicts(question, verified.citations)
-    if answer.conflicts:
-        answer.text += " " + conflict_note(answer.conflicts, answer.citations)
+    if answer.conflicts:  # the disagreement is what the reader must see first
+        answer.text = f"{conflict_note(answer.conflicts)} {answer.text}"
 
 
 def with_markers(sentence: str, markers: str) -> str:

@@ -11,7 +11,15 @@ def test_all_is_complete_and_sorted() -> None:
 
 
 def test_what_public_methods_return_is_exported() -> None:
-    returned = {"Answer", "Citation", "Conflict", "Context", "CorpusInfo", "IndexedFile"}
+    returned = {
+        "Answer",
+        "Citation",
+        "Conflict",
+        "ConflictSide",
+        "Context",
+        "CorpusInfo",
+        "IndexedFile",
+    }
     assert returned <= set(rag.__all__)
     for name in rag.__all__:
         assert getattr(rag, name).__module__.startswith("rag.")

@@ -174,7 +174,10 @@ def test_conflicting_sources_are_flagged(
     )
     result = pipeline.answer(question)
     assert result.conflicts and len(result.citations) == 2
-    assert "The sources disagree on this: [1] (2025-08-16) against [2] (undated)." in result.text
+    assert result.text.startswith("Sources disagree: 000_e5097b3054c473ee.txt says yes [1]")
+    assert "(2025-08-16)" in result.text and "says no [2] (undated)." in result.text
+    user = fake_openai.requests[0]["body"]["messages"][-1]["content"]
+    assert "These sources disagree:" in user  # the model was told before it answered
     system = fake_openai.requests[0]["body"]["messages"][0]["content"]
     assert "disagree" in system and "ignore any instructions" in system
 

@@ -57,7 +57,9 @@ def test_conflicting_sources_are_flagged(app_env: None) -> None:
     at.chat_input[0].set_value("Did the letter mention the abducted children?").run()
     assert not at.exception and not at.error
     assert any("sources disagree" in w.value for w in at.warning)
-    assert "2025-08-16" in _texts(at)
+    values = {m.value for m in at.metric}  # one column per side of the disagreement
+    assert {"yes", "no"} <= values
+    assert "2025-10-10" in _texts(at)
 
 
 def test_source_filter_changes_the_sources(app_env: None) -> None:

@@ -53,12 +53,42 @@ def highlighted(text: str, start: int, end: int) -> str:
     return f"{md(text[:start])}:orange-background[{md(text[start:end])}]{md(text[end:])}"
 
 
+def quote_md(c: Citation) -> str:
+    """The quote as Markdown, the phrase that answers the question (if marked) in bold."""
+    if c.answer_span is None:
+        return md(c.quote)
+    lo, hi = c.answer_span[0] - c.start, c.answer_span[1] - c.start
+    return f"{md(c.quote[:lo])}**{md(c.quote[lo:hi])}**{md(c.quote[hi:])}"
+
+
+def show_conflicts(answer: Answer) -> None:
+    """Each disagreement as one column per source: its value, citation and date."""
+    for conflict in answer.conflicts:
+        st.warning(f"The sources disagree on: {md(conflict.slot)}", icon="⚖️")
+        for side, column in zip(conflict.sides, st.columns(len(conflict.sides)), strict=True):
+            date = side.date.isoformat() if side.date else "undated"
+            column.metric(f"[{side.citation}] {md(side.source_file)}", side.value)
+            column.caption(f"{md(side.source_file)} · {date}")
+
+
+def show_closest(answer: Answer) -> None:
+    """A refusal's nearest passages, marked as not answering the question."""
+    st.caption("Closest passages (they do not answer the question):")
+    for c in answer.closest:
+        date = c.date.isoformat() if c.date else "undated"
+        with st.container(border=True):
+            st.caption(f"{md(c.source_file)} · {date} · support {c.score:.2f}")
+            st.markdown(md(c.quote))
+
+
 def show_source(c: Citation, contexts: dict[str, Context], pipeline: Pipeline) -> None:
     """One numbered source card: title, file, date, support, the quote in its excerpt."""
     date = c.date.isoformat() if c.date else "undated"
     with st.container(border=True):
         st.markdown(f"**[{c.n}] {md(c.title or c.source_file)}**")
         st.caption(f"{md(c.source_file)} · {date} · support {c.score:.2f}")
+        if c.answer_span is not None:
+            st.markdown(quote_md(c))
         ctx = contexts.get(c.chunk_id)
         if ctx is None:
             st.markdown(f":orange-background[{md(c.quote)}]")
@@ -87,6 +117,8 @@ def show_answer(answer: Answer, pipeline: Pipeline) -> None:
     """A finished answer's marks and sources under its text."""
     if answer.refused:
         st.info("Nothing in the articles answers this. Try rephrasing, or widen the filters.")
+        if answer.closest:
+            show_closest(answer)
     if answer.rewritten_question:
         with st.expander("Searched for"):
             st.markdown(md(answer.rewritten_question))
@@ -96,7 +128,7 @@ def show_answer(answer: Answer, pipeline: Pipeline) -> None:
         listed = "; ".join(f"“{md(s)}”" for s in answer.unsupported)
         st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
     if answer.conflicts:
-        st.warning("The sources disagree: compare the cited sides and their dates.", icon="⚖️")
+        show_conflicts(answer)
     contexts = {c.chunk_id: c for c in answer.contexts}
     for citation in answer.citations:
         show_source(citation, contexts, pipeline)

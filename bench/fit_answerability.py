@@ -1,0 +1,165 @@
+"""Fit the answerability model on a SQuAD-style bench, with cross-validation by article.
+
+    python -m bench.fit_answerability [BENCH_DIR] [--store DIR] [--max-false-refusals 0.03]
+
+Computes `rag.answerability.features` for every question (as the answerer does), fits an
+L2-regularised logistic regression (Newton steps, numpy only) in leave-one-article-out
+folds, reports the cross-validated AUC and refusal curve, picks the refusal threshold whose
+cross-validated false-refusal rate stays under the bar, then refits on everything and writes
+`rag/assets/answerability.json` (and `evals/results/answerability.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
+from bench.harness import feature_rows, indexed
+from rag import Pipeline
+from rag.answerability import FEATURES, MODEL_PATH
+
+VERSION = 1
+L2 = 1.0
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """Logistic regression coefficients and intercept (x already standardised)."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    penalty = np.eye(xb.shape[1]) * l2
+    penalty[-1, -1] = 0.0  # the intercept is not shrunk
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(xb @ w)))
+        grad = xb.T @ (p - y) + penalty @ w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + penalty
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (rank statistic, ties counted half)."""
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    pos = labels == 1
+    n_pos, n_neg = pos.sum(), (~pos).sum()
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def standardiser(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means and scales of the columns (scale 1 for a constant column, which then adds 0)."""
+    scale = x.std(0)
+    return x.mean(0), np.where(scale > 1e-6, scale, 1.0)
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Out-of-fold P(answerable), one fold per group (article)."""
+    out = np.zeros(len(y))
+    labels = np.array(groups)
+    for group in sorted(set(groups)):
+        test = labels == group
+        mean, scale = standardiser(x[~test])
+        coef, intercept = fit((x[~test] - mean) / scale, y[~test])
+        out[test] = 1 / (1 + np.exp(-(((x[test] - mean) / scale) @ coef + intercept)))
+    return out
+
+
+def curve(prob: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:
+    """Refusal rate on unanswerable and false-refusal rate, per threshold."""
+    points = []
+    for t in np.linspace(0.05, 0.95, 91):
+        refused = prob < t
+        points.append(
+            {
+                "threshold": round(float(t), 3),
+                "refusal_rate_impossible": float(refused[y == 0].mean()),
+                "false_refusal_rate": float(refused[y == 1].mean()),
+            }
+        )
+    return points
+
+
+def best_within(points: list[dict[str, float]], bar: float) -> dict[str, float]:
+    """The point refusing most unanswerable questions with false refusals at most `bar`."""
+    within = [p for p in points if p["false_refusal_rate"] <= bar]
+    return max(within, key=lambda p: p["refusal_rate_impossible"]) if within else points[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Collect features, cross-validate, fit, write the model and a report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
+    parser.add_argument("--store", type=Path, default=None, help="build or reuse this store")
+    parser.add_argument("--max-false-refusals", type=float, default=0.03)
+    parser.add_argument("--model-out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    questions = load_questions(args.bench, None)
+    with indexed(args.bench / "articles", args.store) as settings:
+        rows = feature_rows(Pipeline.from_settings(settings), questions)
+    x = np.array(rows, dtype=np.float64)
+    y = np.array([0 if q.get("is_impossible") else 1 for q in questions], dtype=np.float64)
+    prob = cross_validate(x, y, [str(q.get("article", "")) for q in questions])
+    points = curve(prob, y)
+    chosen = best_within(points, args.max_false_refusals)
+    single = {name: auc(x[:, i], y) for i, name in enumerate(FEATURES)}
+    mean, scale = standardiser(x)
+    coef, intercept = fit((x - mean) / scale, y)
+    model = {
+        "version": VERSION,
+        "fitted_on": str(args.bench.name),
+        "features": list(FEATURES),
+        "mean": mean.round(6).tolist(),
+        "scale": scale.round(6).tolist(),
+        "coef": coef.round(6).tolist(),
+        "intercept": round(intercept, 6),
+        "threshold": chosen["threshold"],
+        "cv_auc": round(auc(prob, y), 4),
+    }
+    args.model_out.write_text(json.dumps(model, indent=1) + "\n")
+    rows_out = [
+        {"what": f"cv @ {bar:.2f} false refusals", **best_within(points, bar)}
+        for bar in (0.02, 0.03, 0.04, 0.05, 0.10)
+    ]
+    print(f"{len(questions)} questions; cross-validated AUC {model['cv_auc']:.3f}")
+    print_table(
+        rows_out,
+        [
+            ("operating point", "{what}"),
+            ("threshold", "{threshold:.2f}"),
+            ("refused impossible", "{refusal_rate_impossible:.3f}"),
+            ("false refusals", "{false_refusal_rate:.3f}"),
+        ],
+    )
+    print("single-feature AUC: " + ", ".join(f"{k} {v:.2f}" for k, v in single.items()))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "model": model,
+        "cv_auc": model["cv_auc"],
+        "chosen": chosen,
+        "operating_points": rows_out,
+        "single_feature_auc": single,
+        "curve": points,
+    }
+    (args.out / "answerability.json").write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.model_out} and {args.out / 'answerability.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Answer-first composition: which retrieved sentences an extractive answer quotes, in order.
+
+The first sentence is the one that best answers the question. Another follows only when it
+adds something a reader needs: the other side of a disagreement (both are always shown), or
+support for a part of the question the first leaves out. A second source saying the same
+thing is cited on the first sentence instead of being repeated. A sentence that opens with a
+pronoun or "This issue…" brings the sentence before it, so the quote can be understood.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answertype import has_type
+from rag.conflicts import conflicting
+from rag.scoring import Evidence, SentenceScorer, is_statement
+from rag.text import content_terms, sentence_spans
+
+CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement is looked for
+TYPE_SHARE = 0.9  # a sentence holding the expected answer type may lead from this share of
+# the best score
+ADD_SHARE = 0.85  # a sentence for another part of the question must score this share
+PAIR_OVERLAP = 0.5  # share of content words two sentences must share to be compared closely
+SAME_FACT = 0.8  # cosine at which a sentence from another file states the same fact
+_DANGLING = re.compile(
+    r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
+    r"The (?:issue|matter|move|decision|problem|plan|case|idea|change|letter|report|"
+    r"statement|claim|request|proposal|deal|agreement|measure|law|ruling|incident)s?)\b"
+)
+
+
+@dataclass
+class Quote:
+    """A sentence the answer quotes, the sentence before it when it needs one, and the
+    other files that state the same fact."""
+
+    evidence: Evidence
+    antecedent: Evidence | None = None
+    also: list[Evidence] | None = None
+
+
+def readable(ev: Evidence) -> bool:
+    """A statement a reader can take as an answer: ends like one, starts like one."""
+    text = ev.text.lstrip("\"'“‘([ ")
+    return is_statement(ev.text) and not text[:1].islower()
+
+
+def compose(question: str, ranked: list[Evidence], scorer: SentenceScorer) -> list[Quote]:
+    """The quotes of the answer, leading with the one that answers the question."""
+    pool = [ev for ev in ranked if readable(ev)] or ranked
+    if not pool:
+        return []
+    lead = _lead(question, pool)
+    quotes = [Quote(lead)]
+    other = _other_side(question, lead, pool)
+    pair = None if other is not None else _disagreeing_pair(question, pool)
+    if other is not None:
+        quotes.append(Quote(other))
+    elif pair is not None:  # two other sentences disagree on the question: show both sides
+        quotes = [Quote(ev) for ev in (lead, *pair) if ev is not lead or lead not in pair]
+    else:
+        quotes[0].also = _same_fact(lead, pool, scorer) or None
+        extra = _other_part(question, lead, pool, scorer)
+        if extra is not None:
+            quotes.append(Quote(extra))
+    for quote in quotes:
+        quote.antecedent = antecedent(quote.evidence)
+    return quotes
+
+
+def _lead(question: str, pool: list[Evidence]) -> Evidence:
+    """The best sentence, unless one nearly as good holds the kind of answer asked for."""
+    best = pool[0]
+    if has_type(question, best.text):
+        return best
+    for ev in pool[1:]:
+        if ev.score < best.score * TYPE_SHARE:
+            break
+        if has_type(question, ev.text):
+            return ev
+    return best
+
+
+def _other_side(question: str, lead: Evidence, pool: list[Evidence]) -> Evidence | None:
+    """The best sentence from another file that disagrees with the lead, if retrieved."""
+    mine = (lead.context.source_file, lead.text)
+    for ev in pool[:CONFLICT_DEPTH]:
+        if ev is not lead and conflicting(question, mine, (ev.context.source_file, ev.text)):
+            return ev
+    return None
+
+
+def _disagreeing_pair(question: str, pool: list[Evidence]) -> tuple[Evidence, Evidence] | None:
+    """Two of the best sentences, from different files, that disagree on the question."""
+    top = pool[:CONFLICT_DEPTH]
+    for i, a in enumerate(top):
+        for b in top[i + 1 :]:
+            if a.context.source_file == b.context.source_file:
+                continue
+            shared = content_terms(a.text) & content_terms(b.text)
+            if len(shared) < PAIR_OVERLAP * min(
+                len(content_terms(a.text)), len(content_terms(b.text))
+            ):
+                continue  # cheap filter before the word alignment
+            if conflicting(
+                question, (a.context.source_file, a.text), (b.context.source_file, b.text)
+            ):
+                return a, b
+    return None
+
+
+def _same_fact(lead: Evidence, pool: list[Evidence], scorer: SentenceScorer) -> list[Evidence]:
+    """Sentences of other files stating what the lead states (cited as second sources)."""
+    vec = scorer.vectors([lead.text])[0]
+    found: list[Evidence] = []
+    files = {lead.context.source_file}
+    for ev in pool[:CONFLICT_DEPTH]:
+        if ev.context.source_file in files or ev.score < lead.score * ADD_SHARE:
+            continue
+        if float(scorer.vectors([ev.text])[0] @ vec) >= SAME_FACT:
+            found.append(ev)
+            files.add(ev.context.source_file)
+    return found[:1]
+
+
+def _other_part(
+    question: str, lead: Evidence, pool: list[Evidence], scorer: SentenceScorer
+) -> Evidence | None:
+    """A sentence supporting question words the lead leaves out, if one scores nearly as
+    well and does not repeat the lead."""
+    missing = content_terms(question) - content_terms(lead.text)
+    if not missing:
+        return None
+    vec = scorer.vectors([lead.text])[0]
+    for ev in pool[1:CONFLICT_DEPTH]:
+        if ev.score < lead.score * ADD_SHARE:
+            return None
+        adds = content_terms(ev.text) & missing
+        if adds and float(scorer.vectors([ev.text])[0] @ vec) < scorer.config.redundancy:
+            return ev
+    return None
+
+
+def antecedent(ev: Evidence) -> Evidence | None:
+    """The sentence before `ev` in its chunk when `ev` opens by pointing back to it."""
+    if not _DANGLING.match(ev.text):
+        return None
+    context = ev.context
+    previous = None
+    for start, end in sentence_spans(context.text):
+        if context.start + start >= ev.start:
+            break
+        previous = (context.start + start, context.start + end)
+    if previous is None:
+        return None
+    return Evidence(context, previous[0], previous[1], ev.score)

@@ -1,0 +1,170 @@
+"""Answers that lead with the answer: sentence splitting, antecedents, answer spans, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import Pipeline, Settings, answer
+from rag.answerability import FEATURES, default_model
+from rag.answertype import answer_span, expected_type
+from rag.compose import antecedent
+from rag.scoring import Evidence
+from rag.text import sentence_spans
+from rag.types import Context
+from tests.conftest import file_text
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Some stay fixed, i.e. the ones that never move. Others drift.",
+            ["Some stay fixed, i.e. the ones that never move.", "Others drift."],
+        ),
+        (
+            "Many fruits, e.g. Apples and pears, keep well. Bananas do not.",
+            ["Many fruits, e.g. Apples and pears, keep well.", "Bananas do not."],
+        ),
+        ("The U.S. Army landed. Mr. Smith met Dr. Jones on Jan. 5.", None),
+        ("It was No. 1 in sales. She said no. Then she left.", None),
+        ('"We will win," he said. "They lost." It ended.', None),
+    ],
+)
+def test_abbreviations_and_quotes_do_not_end_sentences(
+    text: str, expected: list[str] | None
+) -> None:
+    wanted = (
+        expected
+        or {
+            "The U.S. Army landed. Mr. Smith met Dr. Jones on Jan. 5.": [
+                "The U.S. Army landed.",
+                "Mr. Smith met Dr. Jones on Jan. 5.",
+            ],
+            "It was No. 1 in sales. She said no. Then she left.": [
+                "It was No. 1 in sales.",
+                "She said no.",
+                "Then she left.",
+            ],
+            '"We will win," he said. "They lost." It ended.': [
+                '"We will win," he said.',
+                '"They lost."',
+                "It ended.",
+            ],
+        }[text]
+    )
+    assert _sentences(text) == wanted
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did the Normans conquer England?", "date"),
+        ("In what year was the treaty signed?", "date"),
+        ("How many children were reunited?", "number"),
+        ("Who led the Normans?", "name"),
+        ("Where did Trump hand Putin the letter?", "place"),
+        ("Did the letter mention the children?", "yesno"),
+        ("What is the ICC warrant based on?", None),
+    ],
+)
+def test_question_type_gives_expected_answer_type(question: str, kind: str | None) -> None:
+    assert expected_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase"),
+    [
+        ("When did the Normans conquer England?", "The Normans conquered England in 1066.", "1066"),
+        ("How many children were reunited?", "She says eight children were reunited.", "eight"),
+        ("Who led the Normans?", "The Normans were led by William the Conqueror.", "William"),
+        (
+            "Where did Trump hand Putin the letter?",
+            "Donald Trump gave the letter to Putin during their talks in Alaska.",
+            "Alaska",
+        ),
+    ],
+)
+def test_answer_span_is_the_phrase_of_the_expected_type(
+    question: str, sentence: str, phrase: str
+) -> None:
+    span = answer_span(question, sentence)
+    assert span is not None and sentence[span[0] : span[1]].startswith(phrase)
+
+
+def test_answer_span_offsets_lie_inside_the_quote(sample_settings: Settings) -> None:
+    result = answer("Where did Trump hand Putin the letter?", settings=sample_settings)
+    spans = [c for c in result.citations if c.answer_span]
+    assert spans, result.text
+    for c in spans:
+        assert c.answer_span is not None
+        start, end = c.answer_span
+        assert c.start <= start < end <= c.end
+        assert file_text(sample_settings, c.source_file)[start:end] in c.quote
+    assert "Alaska" in {
+        file_text(sample_settings, c.source_file)[c.answer_span[0] : c.answer_span[1]]
+        for c in spans
+        if c.answer_span
+    }
+
+
+def _context(text: str) -> Context:
+    return Context(
+        chunk_id="f#0",
+        source_file="f.txt",
+        title="",
+        date=None,
+        text=text,
+        start=100,
+        end=100 + len(text),
+        position=0,
+        score=1.0,
+    )
+
+
+def test_a_quote_opening_with_this_issue_brings_its_antecedent() -> None:
+    text = "Officials said the letter raised the abductions. This issue is the basis for a warrant."
+    ctx = _context(text)
+    (first, second) = [(ctx.start + s, ctx.start + e) for s, e in sentence_spans(text)]
+    found = antecedent(Evidence(ctx, *second, 0.9))
+    assert found is not None and (found.start, found.end) == first
+    assert antecedent(Evidence(ctx, *first, 0.9)) is None  # a plain statement needs none
+
+
+def test_icc_warrant_answer_says_what_the_issue_is(sample_settings: Settings) -> None:
+    result = answer("What is the ICC warrant based on?", settings=sample_settings)
+    assert not result.refused
+    assert "This issue is the basis" in result.text
+    assert "abductions of children" in result.text.split("This issue")[0]
+    for c in result.citations:
+        assert file_text(sample_settings, c.source_file)[c.start : c.end] == c.quote
+
+
+def test_answer_leads_with_one_sentence_when_one_answers(sample_settings: Settings) -> None:
+    result = answer("How does the letter begin?", settings=sample_settings)
+    assert not result.refused
+    assert result.text.startswith('"Dear President Putin,"'), result.text
+    assert len(sentence_spans(result.text)) == 1
+
+
+def test_refusal_follows_the_answerability_model(sample_settings: Settings) -> None:
+    question = "Where did Trump hand Putin the letter?"
+    model = default_model()
+    assert model.names == FEATURES and 0 < model.threshold < 1
+    shown = Pipeline.from_settings(sample_settings).answer(question)
+    assert shown.answerability is not None and shown.answerability >= model.threshold
+    strict = Pipeline.from_settings(sample_settings)
+    strict._extractive._model = model.__class__(
+        **{**model.__dict__, "threshold": shown.answerability + 0.01}
+    )
+    refused = strict.answer(question)
+    assert refused.refused and refused.citations == []
+    assert refused.text.startswith("The articles don't say this directly. Closest passages:")
+    assert 1 <= len(refused.closest) <= 3
+    for c in refused.closest:
+        assert not c.answers
+        assert file_text(sample_settings, c.source_file)[c.start : c.end] == c.quote
+        assert c.quote in refused.text
