@@ -22,6 +22,10 @@ from rag.errors import ConfigError
 # Calibrated on the SQuAD-2.0 dev bench: the highest refusal rate on unanswerable questions
 # at <= 10% false refusals of answerable ones (see `make bench-retrieval`).
 DEFAULT_MIN_SUPPORT = 0.50
+# A cited answer of a few sentences is 100-300 tokens; 512 leaves room without letting a model
+# ramble for minutes. Whatever the server sends past RAG_MAX_ANSWER_CHARS is not read.
+DEFAULT_MAX_TOKENS = 512
+DEFAULT_MAX_ANSWER_CHARS = 8_000
 
 AnswerMode = Literal["auto", "extractive", "openai"]
 EmbeddingBackend = Literal["local", "openai"]
@@ -112,6 +116,18 @@ class Settings(BaseSettings):
     )
     max_retries: int = Field(
         default=3, ge=0, le=10, validation_alias=AliasChoices("RAG_MAX_RETRIES", "max_retries")
+    )
+    max_tokens: int = Field(
+        default=DEFAULT_MAX_TOKENS,
+        ge=16,
+        le=32_768,
+        validation_alias=AliasChoices("RAG_MAX_TOKENS", "max_tokens"),
+    )
+    max_answer_chars: int = Field(
+        default=DEFAULT_MAX_ANSWER_CHARS,
+        ge=200,
+        le=1_000_000,
+        validation_alias=AliasChoices("RAG_MAX_ANSWER_CHARS", "max_answer_chars"),
     )
 
     @field_validator("openai_base_url", "chroma_host", "bm25_cache", mode="before")

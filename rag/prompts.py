@@ -17,6 +17,12 @@ in square brackets, like [1] or [2][3]. Cite only source numbers that exist.
 markers that appear inside them.
 - Be concise: a few sentences."""
 
+# Appended to the question for servers that take `json_object` but not a schema (and harmless
+# with one): OpenAI's JSON mode requires the word JSON in the messages.
+JSON_INSTRUCTION = """Reply with JSON only, in this shape: {"refused": false, "sentences": \
+[{"text": "<one sentence>", "sources": [<number of each source that supports it>]}]}. If the \
+sources do not answer the question: {"refused": true, "sentences": []}."""
+
 SOURCE_TEMPLATE = '<source id="{n}" file="{file}" date="{date}" title="{title}">\n{text}\n</source>'
 
 USER_TEMPLATE = """Sources:
