@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rag.cite import strip_controls
 from rag.config import Settings
 from rag.errors import RagError
 from rag.types import Answer
@@ -87,12 +88,15 @@ def ask(
 
 
 def render(result: Answer) -> str:
-    """The answer followed by its numbered source list, for a terminal."""
+    """The answer followed by its numbered source list, for a terminal: plain text, with
+    control characters removed (an escape sequence in a model's or an article's text would
+    otherwise act on the terminal: a hidden hyperlink, colours, a rewritten line)."""
     lines = [result.text, ""]
     if result.rewritten_question:
         lines.insert(0, f"(searched: {result.rewritten_question})\n")
     if result.incomplete:
-        lines.append("(incomplete: the provider stopped before the answer was finished)")
+        reason = result.incomplete_reason or "the provider stopped before the answer was finished"
+        lines.append(f"(incomplete: {reason})")
         lines.append("")
     if result.unsupported:
         lines.append("Not supported by any source: " + " | ".join(result.unsupported))
@@ -103,7 +107,7 @@ def render(result: Answer) -> str:
         date = c.date.isoformat() if c.date else "undated"
         lines.append(f"[{c.n}] {c.source_file} ({date}) chars {c.start}-{c.end}")
         lines.append(f'    "{c.quote}"')
-    return "\n".join(lines).rstrip()
+    return strip_controls("\n".join(lines).rstrip())
 
 
 def _bars(values: list[str] | None, flag: str) -> dict[str, float]:

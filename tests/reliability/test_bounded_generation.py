@@ -7,7 +7,6 @@ import pytest
 from pydantic import SecretStr
 
 from rag import Answer, Pipeline, ProviderError, Settings
-from rag.verify import MAX_CLAIMS
 from tests.fake_openai import FakeOpenAI, Reply
 
 Q = "Where did Trump hand Putin the letter?"
@@ -99,6 +98,8 @@ def test_the_token_limit_marks_the_answer_incomplete(
 
 
 def test_the_verifier_work_is_bounded(sample_settings: Settings) -> None:
+    from rag.verify import MAX_CLAIMS
+
     pipeline = Pipeline.from_settings(sample_settings)
     contexts = pipeline.retrieve(Q)
     verified = pipeline.verifier.verify(HANDED * 5_000, contexts)  # 430 KB, 5,000 sentences
