@@ -44,8 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     questions = [q for q in load_questions(args.bench, None) if not q.get("is_impossible")]
     picked = random.Random(args.seed).sample(questions, min(args.limit, len(questions)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".partial.jsonl").unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as work:
-        rows, server = run(args.bench, picked, Path(work))
+        rows, server = run(args.bench, picked, Path(work), args.out.with_suffix(".partial.jsonl"))
     summary = summarise(rows)
     summary["server_start_s"] = server
     print_table([summary], COLUMNS)
@@ -55,9 +57,10 @@ def main() -> None:
 
 
 def run(
-    bench: Path, questions: list[dict[str, Any]], work: Path
+    bench: Path, questions: list[dict[str, Any]], work: Path, partial: Path
 ) -> tuple[list[dict[str, Any]], float]:
-    """Index the bench's articles, start the server, answer every question; one row each."""
+    """Index the bench's articles, start the server, answer every question; one row each,
+    also appended to `partial` as it is measured (a long run can be read while it goes)."""
     settings = Settings(chroma_path=work / "chroma", corpus_dir=bench / "articles")
     build_index(bench / "articles", settings, progress=False)
     with LlamaServer(work / "server.log") as server:
@@ -86,6 +89,8 @@ def run(
                 continue
             row = measure(answer, drafts[0] if drafts else None, question)
             rows.append({**row, "latency_s": time.perf_counter() - started})
+            with partial.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(rows[-1], default=str) + "\n")
             print(f"{n}/{len(questions)} answered", end="\r", flush=True)
         return rows, server.started_in or 0.0
 

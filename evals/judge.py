@@ -24,7 +24,8 @@ _JSON = re.compile(r"\{.*\}", re.DOTALL)
 # a small model replies with a verdict that parses.
 VERDICT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"score": {"type": "number"}, "reason": {"type": "string"}},
+    # An enum, not a number range: llama.cpp's grammar enforces enums but not bounds.
+    "properties": {"score": {"enum": [0, 0.25, 0.5, 0.75, 1]}, "reason": {"type": "string"}},
     "required": ["score", "reason"],
     "additionalProperties": False,
 }
@@ -78,7 +79,8 @@ def parse_verdict(content: str) -> dict[str, Any]:
     """{"score", "reason"} from the judge's reply, or {"error", "raw"} saying what was wrong."""
     found = _JSON.search(content)
     try:
-        data = json.loads(found.group(0) if found else content)
+        # strict=False: a small model under a grammar may put a raw line break in a string
+        data = json.loads(found.group(0) if found else content, strict=False)
     except json.JSONDecodeError:
         return {"error": "judge reply is not JSON", "raw": content[:500]}
     score = data.get("score") if isinstance(data, dict) else None

@@ -99,14 +99,14 @@ def draft_from_json(text: str) -> str | None:
     JSON cut short (a size or time limit) keeps its complete sentences.
     """
     try:
-        data = json.loads(text)
+        data = json.loads(text, strict=False)  # raw line breaks inside strings are common
         if data.get("refused") and not data.get("sentences"):
             return REFUSAL
         items = [(str(item["text"]), list(item.get("sources", []))) for item in data["sentences"]]
     except (ValueError, TypeError, KeyError, AttributeError):
         if not text.lstrip().startswith("{"):
             return None
-        items = [(json.loads(t), s.split(",")) for t, s in _ITEM.findall(text)]
+        items = [(json.loads(t, strict=False), s.split(",")) for t, s in _ITEM.findall(text)]
     parts = []
     for sentence, sources in items:
         numbers = [int(n) for n in sources if str(n).strip().lstrip("-").isdigit()]

@@ -118,6 +118,7 @@ def test_the_eval_judge_gets_verdicts(llm_settings: Settings) -> None:
     verdicts = Judge(llm_settings).grade(case, result)
     assert set(verdicts) == {"judge_correctness", "judge_faithfulness"}
     for verdict in verdicts.values():  # structured output makes a 135M model's verdict parse
+        assert "score" in verdict, verdicts
         assert 0 <= verdict["score"] <= 1 and verdict["tokens"] > 0, verdict
 
 
