@@ -41,7 +41,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS / "llm.json")
+    parser.add_argument(
+        "--summarise", type=Path, help="only print the table of a run's rows (JSON lines)"
+    )
     args = parser.parse_args()
+    if args.summarise:
+        rows = [json.loads(line) for line in args.summarise.read_text().splitlines() if line]
+        print_table([summarise(rows)], COLUMNS)
+        return
     questions = [q for q in load_questions(args.bench, None) if not q.get("is_impossible")]
     picked = random.Random(args.seed).sample(questions, min(args.limit, len(questions)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
