@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test lint format eval bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts fit-answerability clean
+.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts fit-answerability clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,18 @@ lint: setup
 
 test: lint
 	$(PY) -m pytest
+
+# The [llm] extra: pip builds llama-cpp-python from source once (~10 min), then reuses its wheel.
+$(VENV)/.llm-installed: $(VENV)/.installed pyproject.toml
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install --quiet -e '.[dev,llm]'
+	touch $@
+
+# The generative path against a real OpenAI-compatible server (llama.cpp + SmolLM2-135M).
+test-llm: setup $(VENV)/.llm-installed
+	RAG_REQUIRE_LLM=1 $(PY) -m pytest tests/llm -m llm
+
+bench-llm: setup $(VENV)/.llm-installed
+	$(PY) -m bench.llm $(BENCH)
 
 # The articles suite offline; fails if answers fall under the bars measured when it shipped.
 eval: setup

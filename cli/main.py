@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rag.cite import strip_controls
 from rag.config import Settings
 from rag.errors import RagError
 from rag.types import Answer, Citation
@@ -94,12 +95,15 @@ def ask(
 
 
 def render(result: Answer) -> str:
-    """The answer followed by its numbered source list, for a terminal."""
+    """The answer followed by its numbered source list, for a terminal: plain text, with
+    control characters removed (an escape sequence in a model's or an article's text would
+    otherwise act on the terminal: a hidden hyperlink, colours, a rewritten line)."""
     lines = [result.text, ""]
     if result.rewritten_question:
         lines.insert(0, f"(searched: {result.rewritten_question})\n")
     if result.incomplete:
-        lines.append("(incomplete: the provider stopped before the answer was finished)")
+        reason = result.incomplete_reason or "the provider stopped before the answer was finished"
+        lines.append(f"(incomplete: {reason})")
         lines.append("")
     if result.unsupported:
         lines.append("Not supported by any source: " + " | ".join(result.unsupported))
@@ -121,7 +125,7 @@ def render(result: Answer) -> str:
         lines.append("Closest passages (they do not answer the question):")
     for n, c in enumerate(result.closest, start=1):
         lines.extend(_source_lines(c, f"({n})"))
-    return "\n".join(lines).rstrip()
+    return strip_controls("\n".join(lines).rstrip())
 
 
 def _source_lines(c: Citation, label: str) -> list[str]:

@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
-import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from evals.suite import Case
 from rag.config import Settings
-from rag.llm import describe_provider_error, make_client
+from rag.errors import ProviderError
+from rag.llm import Limits, OutputFormat, complete, make_client
 from rag.prompts import JUDGE_CORRECTNESS_PROMPT, JUDGE_FAITHFULNESS_PROMPT, JUDGE_TEMPLATE
 from rag.types import Answer
 
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
+# Asked for as structured output where the server takes it (llama.cpp: as a grammar), so even
+# a small model replies with a verdict that parses.
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    # An enum, not a number range: llama.cpp's grammar enforces enums but not bounds.
+    "properties": {"score": {"enum": [0, 0.25, 0.5, 0.75, 1]}, "reason": {"type": "string"}},
+    "required": ["score", "reason"],
+    "additionalProperties": False,
+}
+JUDGE_MAX_TOKENS = 200
 
 
 class Judge:
@@ -27,6 +38,8 @@ class Judge:
     def __init__(self, settings: Settings, model: str | None = None) -> None:
         self.client = make_client(settings)
         self.model = model or settings.chat_model
+        self.settings = settings
+        self.output = OutputFormat()  # learnt from the server's first refusals, then kept
 
     def grade(self, case: Case, answer: Answer) -> dict[str, Any]:
         """{"judge_correctness": {...}, "judge_faithfulness": {...}} for what applies."""
@@ -45,18 +58,20 @@ class Judge:
 
     def _ask(self, system: str, question: str, evidence: str, answer: str) -> dict[str, Any]:
         user = JUDGE_TEMPLATE.format(question=question, evidence=evidence, answer=answer)
+        messages = cast(
+            list[ChatCompletionMessageParam],
+            [{"role": "system", "content": system}, {"role": "user", "content": user}],
+        )
+        limits = Limits.of(self.settings, JUDGE_MAX_TOKENS)
         try:
-            resp = self.client.chat.completions.create(
-                model=self.model,
-                temperature=0,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            content, completion = complete(
+                self.client, self.model, messages, limits, output=self.output, schema=VERDICT_SCHEMA
             )
-        except (openai.OpenAIError, ValueError) as exc:
-            return {"error": describe_provider_error(exc, self.client)}
-        content = (resp.choices[0].message.content if resp.choices else None) or ""
+        except ProviderError as exc:
+            return {"error": str(exc)}
         verdict = parse_verdict(content)
-        if resp.usage is not None:
-            verdict["tokens"] = resp.usage.total_tokens
+        if completion.usage is not None:
+            verdict["tokens"] = completion.usage.total_tokens
         return verdict
 
 
@@ -64,7 +79,8 @@ def parse_verdict(content: str) -> dict[str, Any]:
     """{"score", "reason"} from the judge's reply, or {"error", "raw"} saying what was wrong."""
     found = _JSON.search(content)
     try:
-        data = json.loads(found.group(0) if found else content)
+        # strict=False: a small model under a grammar may put a raw line break in a string
+        data = json.loads(found.group(0) if found else content, strict=False)
     except json.JSONDecodeError:
         return {"error": "judge reply is not JSON", "raw": content[:500]}
     score = data.get("score") if isinstance(data, dict) else None

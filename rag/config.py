@@ -23,6 +23,10 @@ from rag.errors import ConfigError
 # it the calibrated answerability model decides (rag.answerability, `make fit-answerability`);
 # on the squad-dev bench 0.9% of answerable questions fall under it.
 DEFAULT_MIN_SUPPORT = 0.35
+# A cited answer of a few sentences is 100-300 tokens; 512 leaves room without letting a model
+# ramble for minutes. Whatever the server sends past RAG_MAX_ANSWER_CHARS is not read.
+DEFAULT_MAX_TOKENS = 512
+DEFAULT_MAX_ANSWER_CHARS = 8_000
 
 AnswerMode = Literal["auto", "extractive", "openai"]
 EmbeddingBackend = Literal["local", "openai"]
@@ -119,6 +123,18 @@ class Settings(BaseSettings):
     )
     max_retries: int = Field(
         default=3, ge=0, le=10, validation_alias=AliasChoices("RAG_MAX_RETRIES", "max_retries")
+    )
+    max_tokens: int = Field(
+        default=DEFAULT_MAX_TOKENS,
+        ge=16,
+        le=32_768,
+        validation_alias=AliasChoices("RAG_MAX_TOKENS", "max_tokens"),
+    )
+    max_answer_chars: int = Field(
+        default=DEFAULT_MAX_ANSWER_CHARS,
+        ge=200,
+        le=1_000_000,
+        validation_alias=AliasChoices("RAG_MAX_ANSWER_CHARS", "max_answer_chars"),
     )
 
     @field_validator("openai_base_url", "chroma_host", "bm25_cache", mode="before")

@@ -9,25 +9,29 @@ from typing import Any
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from rag.cite import MarkerRewriter
+from rag.cite import MarkerRewriter, draft_from_json, strip_controls
 from rag.config import Settings
 from rag.conflicts import SourceConflict, missing_sides, source_conflicts
 from rag.errors import ProviderError
 from rag.history import Message
 from rag.llm import (
+    CONDENSE_MAX_TOKENS,
     Completion,
-    build_messages,
+    Limits,
+    OutputFormat,
     chat,
     condense_with_model,
-    draft_from_json,
     estimate_cost,
-    fit_contexts,
 )
+from rag.messages import build_messages, fit_contexts
 from rag.prompts import CONFLICT_HINT, REFUSAL
 from rag.refusal import refuse
 from rag.tokens import count_tokens
 from rag.types import Answer, Context, Usage
 from rag.verify import Verifier, apply_verified
+
+# The end of a sentence: its closing punctuation, quotes, and any [n] markers after it.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[[^\[\]\n]{0,20}\])*(?=\s|$)")
 
 
 class GenerativeAnswerer:
@@ -35,16 +39,17 @@ class GenerativeAnswerer:
 
     def __init__(self, client: Any, settings: Settings, verifier: Verifier) -> None:
         self._client = client
+        self._settings = settings
         self._model = settings.chat_model
         self._budget = settings.max_context_tokens
         self._verifier = verifier
-        self._structured = True  # until the server rejects structured output
+        self.output = OutputFormat()  # what structured output the server takes, once learnt
 
     def condense(self, question: str, turns: list[Message]) -> tuple[str, Usage | None]:
         """The follow-up `question` rewritten by the model to stand on its own, and the
         tokens that took."""
-        completion = Completion()
-        search = condense_with_model(self._client, self._model, question, turns, completion)
+        limits = Limits.of(self._settings, CONDENSE_MAX_TOKENS)
+        search, completion = condense_with_model(self._client, self._model, question, turns, limits)
         return search, completion.usage
 
     def run(
@@ -60,23 +65,23 @@ class GenerativeAnswerer:
         started = time.perf_counter()
         fitted = fit_contexts(contexts, question, turns, self._budget)
         disputes = source_conflicts(question, fitted)
-        messages = _with_hint(build_messages(question, fitted, turns), disputes)
-        completion = Completion(structured=self._structured)
+        structured = not live and self.output.current is not None
+        messages = _with_hint(build_messages(question, fitted, turns, json=structured), disputes)
+        completion = Completion()
         answer.contexts, answer.model = fitted, self._model
         yield from self._draft(messages, completion, len(fitted), live=live)
-        self._structured = completion.structured
         answer.usage = _usage(completion, messages)
-        draft = "".join(completion.pieces).strip()
+        draft = strip_controls("".join(completion.pieces)).strip()
         draft = (None if live else draft_from_json(draft)) or draft
-        answer.incomplete = completion.finish_reason == "length" or (
-            live and completion.finish_reason is None
-        )
+        answer.incomplete, answer.incomplete_reason = self._incomplete(completion, live)
+        if answer.incomplete:
+            draft = _whole_sentences(draft)  # a cut sentence may say the opposite of its end
         if not draft:
             raise ProviderError(
                 f"The model {self._model!r} returned an empty answer. Retry, or check the server."
             )
         if _is_refusal(draft):
-            answer.refused, answer.text, answer.citations = True, REFUSAL, []
+            refuse(answer, question, None, fitted, self._verifier.scorer)
         else:
             # The streamed text was the model's draft; the Answer carries the verified one.
             started_verify = time.perf_counter()
@@ -86,10 +91,27 @@ class GenerativeAnswerer:
             if extra:  # the model showed one side of a disagreement: add the other
                 draft = " ".join([draft, *extra])
                 apply_verified(answer, question, self._verifier.verify(draft, fitted))
-            if not answer.citations:  # nothing the model said is supported: a refusal
+            if not answer.citations:  # nothing the model wrote is supported: never shown
                 refuse(answer, question, None, fitted, self._verifier.scorer)
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
+
+    def _incomplete(self, completion: Completion, live: bool) -> tuple[bool, str | None]:
+        """Whether the draft was cut short, and a sentence saying why."""
+        settings = self._settings
+        if completion.cut == "deadline":
+            return True, (
+                f"The answer was cut at RAG_REQUEST_TIMEOUT ({settings.request_timeout:g} s)."
+            )
+        if completion.cut == "size":
+            return True, (
+                f"The answer was cut at RAG_MAX_ANSWER_CHARS ({settings.max_answer_chars})."
+            )
+        if completion.finish_reason == "length":
+            return True, f"The model reached RAG_MAX_TOKENS ({settings.max_tokens})."
+        if live and completion.finish_reason is None:
+            return True, "The provider stopped before the answer was finished."
+        return False, None
 
     def _draft(
         self,
@@ -101,7 +123,16 @@ class GenerativeAnswerer:
     ) -> Iterator[str]:
         rewriter = MarkerRewriter(sources)
         try:
-            for piece in chat(self._client, self._model, messages, completion, stream=live):
+            pieces = chat(
+                self._client,
+                self._model,
+                messages,
+                completion,
+                Limits.of(self._settings),
+                stream=live,
+                output=self.output,
+            )
+            for piece in pieces:
                 shown = rewriter.feed(piece) if live else ""
                 if shown:
                     yield shown
@@ -148,6 +179,12 @@ def _with_hint(
     last = dict(messages[-1])
     last["content"] = f"{last['content']}\n\n{CONFLICT_HINT.format(pairs=pairs)}"
     return [*messages[:-1], last]  # type: ignore[list-item]
+
+
+def _whole_sentences(draft: str) -> str:
+    """`draft` up to its last finished sentence (and the markers after it), if it has one."""
+    ends = list(_SENTENCE_END.finditer(draft))
+    return draft[: ends[-1].end()].rstrip() if ends else draft
 
 
 def _is_refusal(text: str) -> bool:

@@ -1,10 +1,11 @@
-"""The OpenAI(-compatible) chat call: prompt with numbered sources, stream, count tokens."""
+"""The OpenAI(-compatible) chat call: bounded requests, structured output where the server
+takes it, token usage and readable provider errors."""
 
 from __future__ import annotations
 
-import json
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import openai
@@ -13,16 +14,19 @@ from openai.types.chat import ChatCompletionMessageParam
 from rag.config import Settings
 from rag.errors import ConfigError, ProviderError
 from rag.history import Message
-from rag.prompts import (
-    ANSWER_SCHEMA,
-    CONDENSE_PROMPT,
-    REFUSAL,
-    SOURCE_TEMPLATE,
-    SYSTEM_PROMPT,
-    USER_TEMPLATE,
-)
-from rag.tokens import count_tokens
-from rag.types import Context, Usage
+from rag.prompts import ANSWER_SCHEMA, CONDENSE_PROMPT
+from rag.types import Usage
+from rag.wire import Completion, Deadline, Emit, bounded, read_body, read_stream
+
+__all__ = ["Completion", "Deadline", "Limits", "OutputFormat", "chat", "make_client"]
+
+CONDENSE_MAX_TOKENS = 128
+# Bytes of body or of one stream event accepted per character of answer allowed: JSON escapes
+# and a structured answer's keys take room, SSE events carry ~200 bytes of envelope each.
+BYTES_PER_CHAR = 8
+BYTES_OVERHEAD = 65_536
+# Words in an error message that say a server refused the requested output format.
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar", "format")
 
 
 def make_client(settings: Settings) -> openai.OpenAI:
@@ -40,56 +44,61 @@ def make_client(settings: Settings) -> openai.OpenAI:
     )
 
 
-def fit_contexts(
-    contexts: Sequence[Context], question: str, history: Sequence[Message], budget: int
-) -> list[Context]:
-    """The best-ranked contexts whose prompt fits in `budget` tokens with the rest."""
-    used = count_tokens(SYSTEM_PROMPT) + count_tokens(question) + 50
-    used += sum(count_tokens(m["content"]) + 4 for m in history)
-    kept = []
-    for ctx in contexts:
-        cost = count_tokens(ctx.text) + 30
-        if used + cost > budget:
-            break
-        kept.append(ctx)
-        used += cost
-    return kept
+@dataclass(frozen=True)
+class Limits:
+    """What bounds one call: its deadline, the tokens asked for, the text accepted."""
 
+    deadline: Deadline
+    max_tokens: int
+    max_chars: int
 
-def build_messages(
-    question: str, contexts: Sequence[Context], history: Sequence[Message]
-) -> list[ChatCompletionMessageParam]:
-    """System rules, earlier turns, then the numbered sources and the question."""
-    sources = "\n\n".join(
-        SOURCE_TEMPLATE.format(
-            n=i,
-            file=_attr(ctx.source_file),
-            date=ctx.date.isoformat() if ctx.date else "unknown",
-            title=_attr(ctx.title),
-            text=ctx.text.replace("</source>", "</ source>"),
+    @classmethod
+    def of(cls, settings: Settings, max_tokens: int | None = None) -> Limits:
+        """The limits of one call made now under `settings`."""
+        return cls(
+            Deadline(settings.request_timeout),
+            max_tokens or settings.max_tokens,
+            settings.max_answer_chars,
         )
-        for i, ctx in enumerate(contexts, start=1)
-    )
-    messages = [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        *({"role": m["role"], "content": m["content"]} for m in history),
-        {"role": "user", "content": USER_TEMPLATE.format(sources=sources, question=question)},
-    ]
-    return cast(list[ChatCompletionMessageParam], messages)
 
 
-def _attr(value: str) -> str:
-    return value.replace('"', "'").replace("\n", " ")
+class OutputFormat:
+    """Which structured output the server takes, learnt from its first refusals and kept.
+
+    The ladder is a JSON schema, then plain JSON mode (with the schema, which llama.cpp turns
+    into a grammar and others ignore), then none: `[n]` markers in text.
+    """
+
+    LADDER: tuple[str | None, ...] = ("json_schema", "json_object", None)
+
+    def __init__(self) -> None:
+        self._step = 0
+        self.confirmed = False  # a request in the current format has succeeded
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> str | None:
+        """The format to ask for next (None: plain text)."""
+        return self.LADDER[self._step]
+
+    def reject(self, kind: str) -> None:
+        """The server refused `kind`: step below it, for this and every later call."""
+        with self._lock:
+            if self.LADDER[self._step] == kind and self._step < len(self.LADDER) - 1:
+                self._step += 1
+                self.confirmed = False
 
 
-@dataclass
-class Completion:
-    """Filled in while a completion streams."""
-
-    usage: Usage | None = None
-    finish_reason: str | None = None
-    structured: bool = True  # ask for the JSON schema (non-streamed calls only)
-    pieces: list[str] = field(default_factory=list)
+def response_format(kind: str | None, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The `response_format` request field for `kind`."""
+    if kind == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "cited_answer", "schema": schema, "strict": True},
+        }
+    if kind == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return None
 
 
 def chat(
@@ -97,75 +106,125 @@ def chat(
     model: str,
     messages: list[ChatCompletionMessageParam],
     completion: Completion,
+    limits: Limits,
     *,
     stream: bool,
+    output: OutputFormat | None = None,
+    schema: dict[str, Any] = ANSWER_SCHEMA,
 ) -> Iterator[str]:
-    """Yield the completion's text (in pieces when streaming); usage lands in `completion`."""
-    try:
-        if stream:
-            yield from _streamed(client, model, messages, completion)
-        else:
-            text = _complete(client, model, messages, completion)
-            completion.pieces.append(text)
-            yield text
-    except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
-        raise ProviderError(describe_provider_error(exc, client)) from None
+    """Yield the completion's text (in pieces when streaming) within `limits`; usage, finish
+    reason and any cut land in `completion`. Structured output (`output`, non-streamed only)
+    steps down whenever the server refuses the format asked for."""
+    kind = output.current if output is not None and not stream else None
+    # A format not yet seen to work is tried without retries: llama.cpp refuses a JSON schema
+    # with a 500, which the client would otherwise retry with backoff.
+    probing = kind is not None and output is not None and not output.confirmed
+    retries: int | None = 0 if probing else None
+    while True:
+        try:
+            yield from _bounded_call(
+                client, model, messages, completion, limits, stream, kind, schema, retries
+            )
+        except openai.APIStatusError as exc:
+            if kind is not None and output is not None and _refuses_format(exc):
+                output.reject(kind)
+                kind = output.current
+                probing = kind is not None
+                retries = 0 if probing else None
+                continue
+            if probing and client.max_retries > 0 and _retryable(exc):
+                probing, retries = False, client.max_retries - 1  # what the probe went without
+                continue
+            raise ProviderError(describe_provider_error(exc, client)) from None
+        except openai.APIConnectionError as exc:
+            if probing and client.max_retries > 0:
+                probing, retries = False, client.max_retries - 1
+                continue
+            raise ProviderError(describe_provider_error(exc, client)) from None
+        except Exception as exc:  # a malformed body; httpx errors while reading the stream
+            raise ProviderError(describe_provider_error(exc, client)) from None
+        if output is not None and kind is not None:
+            output.confirmed = True
+        if completion.cut == "deadline" and not completion.pieces:
+            raise ProviderError(
+                f"The provider at {_where(client)} timed out: no answer within "
+                f"RAG_REQUEST_TIMEOUT ({limits.deadline.seconds:g} s). Retry, or raise it."
+            )
+        return
 
 
-def _complete(
+def _retryable(exc: openai.APIStatusError) -> bool:
+    return exc.status_code >= 500 or exc.status_code in (408, 409, 429)
+
+
+def _bounded_call(
     client: openai.OpenAI,
     model: str,
     messages: list[ChatCompletionMessageParam],
     completion: Completion,
-) -> str:
-    """One non-streamed completion; asks for the JSON schema unless the server refused it."""
-    extra: dict[str, Any] = {}
-    if completion.structured:
-        extra["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": "cited_answer", "schema": ANSWER_SCHEMA, "strict": True},
-        }
-    try:
-        resp = client.chat.completions.create(
-            model=model, messages=messages, temperature=0, **extra
+    limits: Limits,
+    stream: bool,
+    kind: str | None,
+    schema: dict[str, Any],
+    retries: int | None,
+) -> Iterator[str]:
+    """One request (with `retries`, or the client's), read in a worker thread under the
+    call's deadline and size cap."""
+    cap = limits.max_chars * BYTES_PER_CHAR + BYTES_OVERHEAD
+    params: dict[str, Any] = {"model": model, "messages": messages, "temperature": 0}
+    params["max_tokens"] = limits.max_tokens
+    if stream:
+        params.update(stream=True, stream_options={"include_usage": True})
+    fmt = response_format(kind, schema)
+    if fmt is not None:
+        params["response_format"] = fmt
+    caller = client if retries is None else client.with_options(max_retries=retries)
+
+    def work(emit: Emit, stop: threading.Event) -> None:
+        # Each attempt may take at most what is left; the caller stops waiting at the deadline.
+        timeout = max(limits.deadline.remaining(), 0.01)
+        with caller.chat.completions.with_streaming_response.create(
+            **params, timeout=timeout
+        ) as response:
+            reader = read_stream if stream else read_body
+            reader(response.iter_bytes(), emit, stop, completion, cap)
+
+    return bounded(work, limits.deadline, limits.max_chars, completion)
+
+
+def _refuses_format(exc: openai.APIStatusError) -> bool:
+    """Whether an error answers the requested output format rather than the request."""
+    if exc.status_code in (401, 403, 404, 408, 409, 429):
+        return False
+    if exc.status_code in (400, 422):
+        return True
+    message = f"{exc.message} {exc.body}".lower()
+    return any(word in message for word in _FORMAT_WORDS)
+
+
+def complete(
+    client: openai.OpenAI,
+    model: str,
+    messages: list[ChatCompletionMessageParam],
+    limits: Limits,
+    *,
+    output: OutputFormat | None = None,
+    schema: dict[str, Any] = ANSWER_SCHEMA,
+) -> tuple[str, Completion]:
+    """The whole text of one non-streamed completion, and what arrived with it."""
+    completion = Completion()
+    text = "".join(
+        chat(
+            client, model, messages, completion, limits, stream=False, output=output, schema=schema
         )
-    except openai.BadRequestError:
-        if not completion.structured:
-            raise
-        completion.structured = False  # a server without structured output: use [n] markers
-        return _complete(client, model, messages, completion)
-    if resp.usage is not None:
-        completion.usage = _usage(resp.usage)
-    choice = resp.choices[0] if resp.choices else None
-    completion.finish_reason = choice.finish_reason if choice else None
-    return (choice.message.content if choice else None) or ""
-
-
-def draft_from_json(text: str) -> str | None:
-    """A structured answer as marker text ("sentence [1][2]. ..."); None if `text` is not one."""
-    try:
-        data = json.loads(text)
-        sentences = data["sentences"]
-        if data.get("refused"):
-            return REFUSAL
-        parts = []
-        for item in sentences:
-            sentence = str(item["text"]).strip()
-            sources = [int(s) for s in item.get("sources", [])]
-            parts.append(sentence + "".join(f" [{s}]" for s in sources))
-        return " ".join(parts)
-    except (ValueError, TypeError, KeyError):
-        return None
+    )
+    return text, completion
 
 
 def condense_with_model(
-    client: openai.OpenAI,
-    model: str,
-    question: str,
-    history: Sequence[Message],
-    completion: Completion,
-) -> str:
-    """A standalone form of a follow-up question, written by the model."""
+    client: openai.OpenAI, model: str, question: str, history: Sequence[Message], limits: Limits
+) -> tuple[str, Completion]:
+    """A standalone form of a follow-up question, written by the model, and its usage."""
     turns = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
     messages = cast(
         list[ChatCompletionMessageParam],
@@ -174,12 +233,8 @@ def condense_with_model(
             {"role": "user", "content": f"Conversation:\n{turns}\n\nLast question: {question}"},
         ],
     )
-    completion.structured = False
-    try:
-        text = _complete(client, model, messages, completion)
-    except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
-        raise ProviderError(describe_provider_error(exc, client)) from None
-    return " ".join(text.split()) or question
+    text, completion = complete(client, model, messages, limits)
+    return " ".join(text.split()) or question, completion
 
 
 # USD per million tokens (input, output), for the estimate in `Usage.cost_usd`.
@@ -200,40 +255,13 @@ def estimate_cost(model: str, usage: Usage) -> float | None:
     return round((usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1e6, 6)
 
 
-def _streamed(
-    client: openai.OpenAI,
-    model: str,
-    messages: list[ChatCompletionMessageParam],
-    completion: Completion,
-) -> Iterator[str]:
-    chunks = client.chat.completions.create(
-        model=model,
-        messages=messages,
-        temperature=0,
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    for chunk in chunks:
-        if chunk.usage is not None:
-            completion.usage = _usage(chunk.usage)
-        for choice in chunk.choices:
-            completion.finish_reason = choice.finish_reason or completion.finish_reason
-            if choice.delta and choice.delta.content:
-                completion.pieces.append(choice.delta.content)
-                yield choice.delta.content
-
-
-def _usage(raw: Any) -> Usage:
-    return Usage(
-        prompt_tokens=raw.prompt_tokens or 0,
-        completion_tokens=raw.completion_tokens or 0,
-        total_tokens=raw.total_tokens or 0,
-    )
+def _where(client: Any) -> str:
+    return str(client.base_url).rstrip("/")
 
 
 def describe_provider_error(exc: BaseException, client: Any) -> str:
     """One line saying what the provider did and what to try; never the key."""
-    where = str(client.base_url).rstrip("/")
+    where = _where(client)
     if isinstance(exc, openai.AuthenticationError):
         return f"The provider at {where} rejected the API key (401). Check OPENAI_API_KEY."
     if isinstance(exc, openai.APITimeoutError):
@@ -246,6 +274,8 @@ def describe_provider_error(exc: BaseException, client: Any) -> str:
         return f"The provider at {where} answered {exc.status_code}: {_short(exc.message)}"
     if isinstance(exc, ValueError):
         return f"The provider at {where} sent a malformed response: {_short(str(exc))}"
+    if "timeout" in type(exc).__name__.lower():
+        return f"The provider at {where} timed out. Retry, or raise RAG_REQUEST_TIMEOUT."
     return f"The provider at {where} failed: {_short(str(exc))}"
 
 

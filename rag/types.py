@@ -62,7 +62,11 @@ class Verification(BaseModel):
     checked: int = 0  # citations the draft carried (valid source numbers)
     supported: int = 0  # of those, how many supported their sentence
     reattributed: int = 0  # sentences whose citation was moved to a supporting source
-    dropped: int = 0  # citations removed as unsupported
+    dropped: int = 0  # citations removed as unsupported (checked == supported + dropped)
+    sentences: int = 0  # sentences of the draft (== kept + reattributed + unsupported)
+    kept: int = 0  # sentences that kept at least one of their own citations
+    unsupported: int = 0  # sentences left with no supporting source
+    invalid_markers: int = 0  # markers naming no source ([0], [99], [-1], [1a]): removed
 
 
 class ConflictSide(BaseModel):
@@ -114,7 +118,8 @@ class Answer(BaseModel):
     contexts: list[Context] = Field(default_factory=list)
     mode: Literal["extractive", "openai"]
     refused: bool = False
-    incomplete: bool = False  # the provider's stream ended early: only what arrived is shown
+    incomplete: bool = False  # the draft was cut short: only what arrived is shown
+    incomplete_reason: str | None = None  # why: a time, size or token limit, or the provider
     unsupported: list[str] = Field(default_factory=list)  # sentences no source supports
     conflicts: list[Conflict] = Field(default_factory=list)  # sources that disagree, per fact
     # A refusal's nearest passages (`answers=False`): shown to the reader, never an answer.

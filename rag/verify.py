@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.cite import quote_citation
+from rag.cite import JUNK_MARKER, quote_citation
 from rag.conflicts import conflict_note, find_conflicts
+from rag.roles import misattributed
 from rag.scoring import Evidence, SentenceScorer
 from rag.text import content_terms, sentence_spans
 from rag.types import Answer, Citation, Context, Verification
@@ -31,6 +32,11 @@ _END = re.compile(r"([.!?…][\"'”’)]*)\s*$")
 SUPPORT_THRESHOLD = 0.55  # a citation below this does not support its sentence
 MIN_CLAIM_WORDS = 2  # a claim with fewer content words cannot be verified, so is unsupported
 MIN_SHARED_WORDS = 0.34  # share of the claim's content words a supporting sentence must have
+# The verifier's work grows with claims x retrieved sentences: an answer is checked up to these
+# bounds (the generative path already caps what it reads); text past them is left out.
+MAX_VERIFIED_CHARS = 20_000
+MAX_CLAIMS = 60
+MAX_CLAIM_CHARS = 1_000
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Claim:
     sources: list[int]
     gap: str  # whitespace before the sentence in the answer
     evidence: list[Evidence] = field(default_factory=list)
+    invalid: int = 0  # markers that named no source
 
 
 @dataclass
@@ -54,30 +61,36 @@ class Verified:
 
 
 def split_claims(text: str, n_sources: int) -> list[Claim]:
-    """Sentences of `text` with the valid source numbers each one cites."""
+    """Sentences of `text` with the valid source numbers each one cites; markers that name
+    no source ([0], [99], [-1], [1a]) are removed and counted."""
     claims: list[Claim] = []
     cursor = 0
-    for start, end in sentence_spans(text):
+    for start, end in sentence_spans(text[:MAX_VERIFIED_CHARS]):
         sentence = text[start:end]
-        sources = _sources(sentence, n_sources)
-        bare = _MARKERS.sub("", sentence).strip()
+        sources, invalid = _sources(sentence, n_sources)
+        bare, junk = JUNK_MARKER.subn("", _MARKERS.sub("", sentence))
+        bare, invalid = bare.strip(), invalid + junk
         if not _WORD.search(bare):  # markers after the full stop cite the sentence before
             if claims:
                 claims[-1].sources.extend(s for s in sources if s not in claims[-1].sources)
-        else:
-            claims.append(Claim(bare, sources, text[cursor:start]))
+                claims[-1].invalid += invalid
+        elif len(claims) < MAX_CLAIMS:
+            claims.append(Claim(bare[:MAX_CLAIM_CHARS], sources, text[cursor:start], [], invalid))
         cursor = end
     return claims
 
 
-def _sources(sentence: str, n_sources: int) -> list[int]:
+def _sources(sentence: str, n_sources: int) -> tuple[list[int], int]:
     found: list[int] = []
+    invalid = 0
     for group in _MARKERS.findall(sentence):
         for raw in re.split(r"[,;]", group):
             number = int(raw)
-            if 1 <= number <= n_sources and number not in found:
+            if not 1 <= number <= n_sources:
+                invalid += 1
+            elif number not in found:
                 found.append(number)
-    return found
+    return found, invalid
 
 
 def claim_support(
@@ -123,6 +136,8 @@ class Verifier:
         pool_vecs = self._scorer.vectors([ev.text for ev in pool]) if pool else None
         for claim, vec in zip(claims, claim_vecs, strict=True):
             scored = self._score(claim.text, vec, pool, pool_vecs)
+            report.sentences += 1
+            report.invalid_markers += claim.invalid
             for source in claim.sources:
                 report.checked += 1
                 own = [ev for ev in scored if ev.context is contexts[source - 1]]
@@ -131,9 +146,13 @@ class Verifier:
                     claim.evidence.append(own[0])
                 else:
                     report.dropped += 1
-            if not claim.evidence and scored and scored[0].score >= self.threshold:
+            if claim.evidence:
+                report.kept += 1
+            elif scored and scored[0].score >= self.threshold:
                 claim.evidence.append(scored[0])  # re-attributed to the source that supports it
                 report.reattributed += 1
+            else:
+                report.unsupported += 1
         return self._assemble(claims, report)
 
     def _score(
@@ -142,12 +161,12 @@ class Verifier:
         if pool_vecs is None:
             return []
         weight = self._scorer.config.semantic_weight
-        scored = [
-            Evidence(
-                ev.context, ev.start, ev.end, round(claim_support(claim, ev, vec, pv, weight), 4)
-            )
-            for ev, pv in zip(pool, pool_vecs, strict=True)
-        ]
+        scored = []
+        for ev, pv in zip(pool, pool_vecs, strict=True):
+            score = claim_support(claim, ev, vec, pv, weight)
+            if score >= self.threshold and misattributed(claim, ev.text):
+                score = 0.0  # same words, another doer: "delivered by Melania" is not support
+            scored.append(Evidence(ev.context, ev.start, ev.end, round(score, 4)))
         return sorted(scored, key=lambda ev: -ev.score)
 
     def _assemble(self, claims: list[Claim], report: Verification) -> Verified:

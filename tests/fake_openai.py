@@ -26,6 +26,10 @@ class Reply:
     cut_after: int | None = None  # streamed pieces sent before the connection drops
     raw_body: str | None = None  # sent as is (e.g. malformed JSON)
     delay: float = 0.0  # seconds before answering (for read timeouts)
+    message: str | None = None  # the error message of a non-200 reply
+    drip: float = 0.0  # send the reply one byte at a time, this many seconds apart
+    endless: bool = False  # stream `text` again and again (until the client leaves, <= 60 s)
+    finish: str = "stop"  # the finish reason ("length": the token limit was reached)
 
 
 class FakeOpenAI:
@@ -68,6 +72,12 @@ class FakeOpenAI:
                 )
                 reply = fake.replies.popleft() if fake.replies else Reply("(no reply scripted)")
                 time.sleep(reply.delay)
+                try:
+                    self._reply(body, reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: what bounded clients do
+
+            def _reply(self, body: dict[str, Any], reply: Reply) -> None:
                 if reply.raw_body is not None:
                     data = reply.raw_body.encode()
                     self.send_response(200)
@@ -76,15 +86,45 @@ class FakeOpenAI:
                     self.end_headers()
                     self.wfile.write(data)
                 elif reply.status != 200:
+                    message = reply.message or f"scripted {reply.status}"
                     self._send_json(
                         reply.status,
-                        {"error": {"message": f"scripted {reply.status}", "type": "server_error"}},
+                        {"error": {"message": message, "type": "server_error"}},
                         reply.headers,
                     )
+                elif reply.drip:
+                    self._drip(body, reply)
+                elif reply.endless:
+                    self._send_endless(body["model"], reply)
                 elif body.get("stream"):
                     self._send_stream(body["model"], reply)
                 else:
-                    self._send_json(200, _completion(body["model"], reply.text))
+                    self._send_json(200, _completion(body["model"], reply.text, reply.finish))
+
+            def _drip(self, body: dict[str, Any], reply: Reply) -> None:
+                self.send_response(200)
+                if body.get("stream"):
+                    self.send_header("Content-Type", "text/event-stream")
+                    events = [_chunk(body["model"], {"content": ch}, None) for ch in reply.text]
+                    data = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
+                else:
+                    data = json.dumps(_completion(body["model"], reply.text)).encode()
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.drip)
+
+            def _send_endless(self, model: str, reply: Reply) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                stop_at = time.monotonic() + 60  # a test server stops by itself
+                while time.monotonic() < stop_at:
+                    self._event(_chunk(model, {"content": reply.text}, None))
+                    time.sleep(0.01)
 
             def _send_json(
                 self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
@@ -109,7 +149,7 @@ class FakeOpenAI:
                         return  # the connection drops mid-stream: no finish, no [DONE]
                     self._event(_chunk(model, {"content": reply.text[i : i + size]}, None))
                     time.sleep(0.001)
-                self._event(_chunk(model, {}, "stop"))
+                self._event(_chunk(model, {}, reply.finish))
                 self._event({**_chunk(model, {}, None), "choices": [], "usage": _usage(reply.text)})
                 self.wfile.write(b"data: [DONE]\n\n")
 
@@ -128,14 +168,14 @@ def _usage(text: str) -> dict[str, int]:
     }
 
 
-def _completion(model: str, text: str) -> dict[str, Any]:
+def _completion(model: str, text: str, finish: str = "stop") -> dict[str, Any]:
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 0,
         "model": model,
         "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+            {"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}
         ],
         "usage": _usage(text),
     }

@@ -156,8 +156,53 @@ def test_server_without_structured_output_falls_back_to_markers(
     first = pipeline.answer(QUESTION)
     second = pipeline.answer(QUESTION)
     assert first.text == second.text == f"{HANDED} [1]."
-    sent = [r["body"].get("response_format") for r in fake_openai.requests]
-    assert sent[0] is not None and sent[1] is None and sent[2] is None
+    sent = [(r["body"].get("response_format") or {}).get("type") for r in fake_openai.requests]
+    assert sent == ["json_schema", "json_object", "json_object"]  # learnt once, remembered
+    assert "JSON" in fake_openai.requests[1]["body"]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        Reply(status=500, message="Input should be 'text' or 'json_object'"),  # llama.cpp
+        Reply(status=422, message="response_format: unsupported"),
+        Reply(status=501, message="json_schema is not implemented"),
+    ],
+)
+def test_any_refusal_of_the_format_falls_back_without_retries(
+    sample_settings: Settings, fake_openai: FakeOpenAI, refusal: Reply
+) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai, max_retries=3)
+    alaska = _source(pipeline, "000", "by hand")
+    fake_openai.script(refusal, Reply(status=500, message="'json_object' is not supported"))
+    fake_openai.script(f"{HANDED} [{alaska}].", f"{HANDED} [{alaska}].")
+    first, second = pipeline.answer(QUESTION), pipeline.answer(QUESTION)
+    assert first.text == second.text == f"{HANDED} [1]."
+    sent = [(r["body"].get("response_format") or {}).get("type") for r in fake_openai.requests]
+    assert sent == ["json_schema", "json_object", None, None]  # no retry of a refused format
+
+
+def test_a_server_error_while_probing_is_retried_not_taken_for_a_refusal(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai, max_retries=2)
+    alaska = _source(pipeline, "000", "by hand")
+    structured = json.dumps(
+        {"refused": False, "sentences": [{"text": HANDED, "sources": [alaska]}]}
+    )
+    fake_openai.script(Reply(status=503, headers={"Retry-After": "0"}), structured, structured)
+    assert pipeline.answer(QUESTION).text == f"{HANDED} [1]."
+    assert pipeline.answer(QUESTION).text == f"{HANDED} [1]."
+    sent = [(r["body"].get("response_format") or {}).get("type") for r in fake_openai.requests]
+    assert sent == ["json_schema"] * 3
+
+
+def test_max_tokens_is_sent(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
+    pipeline = openai_pipeline(sample_settings, fake_openai, max_tokens=300)
+    fake_openai.script("I could not find this in the articles.", Reply("x", pieces=1))
+    pipeline.answer(QUESTION)
+    list(pipeline.stream_answer(QUESTION))
+    assert [r["body"].get("max_tokens") for r in fake_openai.requests] == [300, 300]
 
 
 def test_conflicting_sources_are_flagged(

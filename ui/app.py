@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,15 @@ from rag.errors import StoreDamagedError
 from rag.types import Citation, Context
 
 EXCERPT = 220  # characters of context shown either side of a quote
+# What a Markdown renderer would make clickable on its own: URLs with a scheme, www. addresses,
+# e-mail addresses (backticks excluded: the match is set inside a code span).
+_LINKABLE = re.compile(
+    r"(?:\b(?:[a-z][a-z0-9+.-]*://|(?:mailto|javascript|data|vbscript|tel|sms):)|\bwww\.)"
+    r"[^\s`<>]*[^\s`<>.,;:!?)\]'\"”’]"  # a sentence's closing punctuation is not part of it
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    re.IGNORECASE,
+)
+_MARKER_MD = re.compile(r"\\\[(\d+)\\\]")  # an escaped [n] marker
 
 
 @st.cache_resource(show_spinner="Loading the index and models…")
@@ -44,8 +54,21 @@ def md(text: str) -> str:
 
 
 def answer_md(text: str) -> str:
-    """Answer text as Markdown: escaped, but its [n] markers kept readable."""
-    return md(text).replace("\\[", "[").replace("\\]", "]")
+    """Model-written text as Markdown that shows it as text: escaped (no HTML, no link syntax),
+    its [n] markers kept readable, and anything a renderer would turn into a live link (a URL,
+    `www.` address or e-mail address) set as code instead.
+
+    Escaping alone is not enough: GitHub-flavoured Markdown finds bare URLs in the text after
+    escapes are resolved, so `http\\://evil\\.example` would still become a link.
+    """
+    parts = []
+    cursor = 0
+    for match in _LINKABLE.finditer(text):
+        parts.append(md(text[cursor : match.start()]))
+        parts.append(f"`{match.group(0)}`")
+        cursor = match.end()
+    parts.append(md(text[cursor:]))
+    return _MARKER_MD.sub(r"[\1]", "".join(parts))
 
 
 def highlighted(text: str, start: int, end: int) -> str:
@@ -105,11 +128,15 @@ def show_source(c: Citation, contexts: dict[str, Context], pipeline: Pipeline) -
 
 
 def as_markdown(answer: Answer) -> str:
-    """An answer and its numbered sources, as Markdown to copy."""
-    lines = [answer.text, ""]
+    """An answer and its numbered sources, as Markdown to copy: every text is escaped, so it
+    renders as the text it is (no links, no HTML) wherever it is pasted."""
+    lines = [answer_md(answer.text), ""]
     for c in answer.citations:
         date = c.date.isoformat() if c.date else "undated"
-        lines.append(f'[{c.n}] {c.source_file} ({date}), chars {c.start}-{c.end}: "{c.quote}"')
+        lines.append(
+            f"\\[{c.n}\\] {md(c.source_file)} ({date}), chars {c.start}-{c.end}: "
+            f"“{answer_md(c.quote)}”"
+        )
     return "\n".join(lines).strip()
 
 
@@ -121,11 +148,12 @@ def show_answer(answer: Answer, pipeline: Pipeline) -> None:
             show_closest(answer)
     if answer.rewritten_question:
         with st.expander("Searched for"):
-            st.markdown(md(answer.rewritten_question))
+            st.markdown(answer_md(answer.rewritten_question))
     if answer.incomplete:
-        st.warning("The provider stopped before finishing: this answer is incomplete.", icon="✂️")
+        reason = answer.incomplete_reason or "The provider stopped before finishing."
+        st.warning(f"This answer is incomplete. {md(reason)}", icon="✂️")
     if answer.unsupported:
-        listed = "; ".join(f"“{md(s)}”" for s in answer.unsupported)
+        listed = "; ".join(f"“{answer_md(s)}”" for s in answer.unsupported)
         st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
     if answer.conflicts:
         show_conflicts(answer)
@@ -222,7 +250,7 @@ def downloads() -> None:
     if not turns:
         return
     markdown = "\n\n".join(
-        f"**You:** {t['content']}"
+        f"**You:** {answer_md(t['content'])}"
         if t["role"] == "user"
         else "**Answer:** " + as_markdown(Answer.model_validate(t["answer"]))
         for t in turns
@@ -295,11 +323,18 @@ def _stream(
     final: list[Answer] = []
 
     def pieces() -> Iterator[str]:
+        held = ""  # the last word may go on in the next piece: a URL is rendered whole
         for item in itertools.chain([first], stream):
             if isinstance(item, Answer):
                 final.append(item)
-            else:
-                yield answer_md(item)
+                continue
+            held += item
+            cut = max(held.rfind(" "), held.rfind("\n")) + 1
+            if cut:
+                yield answer_md(held[:cut])
+                held = held[cut:]
+        if held:
+            yield answer_md(held)
 
     shown = st.empty()
     with shown.container():

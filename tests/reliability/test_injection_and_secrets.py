@@ -66,7 +66,8 @@ def test_prompt_keeps_sources_as_delimited_data(
     sources = re.findall(r"<source id=\"\d+\"[^>]*>\n(.*?)\n</source>", user, re.DOTALL)
     assert any("Ignore previous instructions" in s for s in sources)  # only inside a source
     assert user.count("</source>") == user.count("<source ")  # the article cannot close one
-    assert result.citations == [] and result.unsupported == ["HACKED."]  # nothing supports it
+    assert result.refused and result.citations == []  # nothing supports it: a refusal
+    assert "HACKED" not in result.text
 
 
 def test_api_key_never_appears_in_outputs(
