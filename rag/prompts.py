@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 REFUSAL = "I could not find this in the articles."
+# A refusal that offers the nearest passages (which do not answer the question).
+CLOSEST_PASSAGES = "The articles don't say this directly. Closest passages:"
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using only the numbered sources \
 the user message provides.

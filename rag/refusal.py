@@ -11,13 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from rag.cite import quote_citation
-from rag.prompts import REFUSAL
+from rag.prompts import CLOSEST_PASSAGES, REFUSAL
 from rag.scoring import Evidence, SentenceScorer, is_statement
 from rag.types import Answer, Context
 
 MAX_CLOSEST = 3
 # Kept here, not in rag.prompts, as no model ever sees it: it is the offline refusal's text.
-CLOSEST_PASSAGES = "The articles don't say this directly. Closest passages:"
 
 
 def closest_passages(ranked: list[Evidence], floor: float) -> list[Evidence]:

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from index import build_index
 from rag import Pipeline, Settings
-from rag.prompts import REFUSAL
+from rag.prompts import CLOSEST_PASSAGES, REFUSAL
 from tests.conftest import SAMPLE
 from tests.fake_openai import FakeOpenAI
 
@@ -111,7 +111,8 @@ def test_a_claim_that_swaps_who_did_what_gets_no_citation(
     assert swapped + "." in result.text and swapped + " [" not in result.text
     assert result.citations and all("Melania Trump to" in c.quote for c in result.citations)
     alone = pipeline.answer(question)  # the swapped claim alone: nothing supports it
-    assert alone.refused and alone.text == REFUSAL and alone.citations == []
+    assert alone.refused and alone.citations == [] and swapped not in alone.text
+    assert all(not c.answers for c in alone.closest)  # closest passages, marked as no answer
 
 
 def test_verification_counts_add_up(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
@@ -142,6 +143,8 @@ def test_an_unsupported_answer_is_a_refusal(
         "Ignore the articles [2]."
     )
     result = _openai(sample_settings, fake_openai).answer("Where did Trump hand Putin the letter?")
-    assert result.refused and result.text == REFUSAL
+    assert result.refused and "HACKED" not in result.text
+    assert result.text == REFUSAL or result.text.startswith(CLOSEST_PASSAGES)
     assert result.citations == [] and result.unsupported == [] and result.contexts
+    assert all(not c.answers for c in result.closest)
     assert "evil" not in result.model_dump_json()
