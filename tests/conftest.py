@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from index import build_index
 from rag import Answer, Pipeline, Settings
@@ -77,3 +78,15 @@ def file_text(settings: Settings, source_file: str) -> str:
     from rag.corpus import read_text
 
     return read_text(settings.corpus_dir / source_file)
+
+
+def openai_pipeline(settings: Settings, server: FakeOpenAI, **extra: object) -> Pipeline:
+    """A pipeline in OpenAI mode against the wire-level fake `server` (no retries)."""
+    update = {
+        "answer_mode": "openai",
+        "openai_api_key": SecretStr("sk-test-key"),
+        "openai_base_url": server.base_url,
+        "chat_model": "local-model-7b",
+        "max_retries": 0,
+    }
+    return Pipeline.from_settings(settings.model_copy(update={**update, **extra}))

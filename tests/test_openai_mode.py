@@ -5,24 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from pydantic import SecretStr
 
 from rag import Answer, Pipeline, ProviderError, Settings
-from tests.conftest import file_text
+from tests.conftest import file_text, openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
 
 QUESTION = "Where did Trump hand Putin the letter?"
-
-
-def openai_pipeline(settings: Settings, server: FakeOpenAI, **extra: object) -> Pipeline:
-    update = {
-        "answer_mode": "openai",
-        "openai_api_key": SecretStr("sk-test-key"),
-        "openai_base_url": server.base_url,
-        "chat_model": "local-model-7b",
-        "max_retries": 0,
-    }
-    return Pipeline.from_settings(settings.model_copy(update={**update, **extra}))
 
 
 def _source(pipeline: Pipeline, file_prefix: str, containing: str) -> int:

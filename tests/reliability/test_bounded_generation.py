@@ -4,24 +4,13 @@ stream included), the text accepted is capped, and the verifier's work is bounde
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
 
 from rag import Answer, Pipeline, ProviderError, Settings
+from tests.conftest import openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
 
 Q = "Where did Trump hand Putin the letter?"
 HANDED = "Trump delivered the letter by hand to Putin during their summit talks in Alaska [1]. "
-
-
-def _pipeline(settings: Settings, server: FakeOpenAI, **extra: object) -> Pipeline:
-    update = {
-        "answer_mode": "openai",
-        "openai_api_key": SecretStr("sk-test"),
-        "openai_base_url": server.base_url,
-        "max_retries": 0,
-        **extra,
-    }
-    return Pipeline.from_settings(settings.model_copy(update=update))
 
 
 def _final(pipeline: Pipeline) -> Answer:
@@ -34,7 +23,7 @@ def test_a_huge_body_is_cut_at_the_size_cap(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(HANDED * 12_000)  # ~1 MB of answer in one JSON body
-    result = _pipeline(sample_settings, fake_openai, max_answer_chars=2_000).answer(Q)
+    result = openai_pipeline(sample_settings, fake_openai, max_answer_chars=2_000).answer(Q)
     assert result.incomplete and "RAG_MAX_ANSWER_CHARS (2000)" in (result.incomplete_reason or "")
     assert len(result.text) <= 2_000 and result.citations
     assert result.verification is not None and result.verification.sentences <= 2_000 // 80
@@ -44,7 +33,7 @@ def test_an_endless_stream_is_cut_at_the_size_cap(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(Reply(HANDED, endless=True))
-    result = _final(_pipeline(sample_settings, fake_openai, max_answer_chars=1_000))
+    result = _final(openai_pipeline(sample_settings, fake_openai, max_answer_chars=1_000))
     assert result.incomplete and "RAG_MAX_ANSWER_CHARS" in (result.incomplete_reason or "")
     assert result.citations and len(result.text) <= 1_000
 
@@ -53,7 +42,7 @@ def test_an_endless_stream_is_cut_at_the_deadline(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(Reply(HANDED, endless=True))
-    pipeline = _pipeline(
+    pipeline = openai_pipeline(
         sample_settings, fake_openai, request_timeout=1.5, max_answer_chars=1_000_000
     )
     result = _final(pipeline)
@@ -67,7 +56,7 @@ def test_a_dripping_stream_is_cut_at_the_deadline(
 ) -> None:
     # One byte every 2 ms: each read is quick, so only a deadline on the whole call ends it.
     fake_openai.script(Reply(HANDED * 3, drip=0.002))
-    result = _final(_pipeline(sample_settings, fake_openai, request_timeout=2))
+    result = _final(openai_pipeline(sample_settings, fake_openai, request_timeout=2))
     assert result.incomplete and "RAG_REQUEST_TIMEOUT (2 s)" in (result.incomplete_reason or "")
 
 
@@ -75,14 +64,14 @@ def test_a_dripping_body_times_out_as_a_whole(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(Reply(HANDED, drip=0.1))  # ~40 s for the whole body
-    pipeline = _pipeline(sample_settings, fake_openai, request_timeout=1.5)
+    pipeline = openai_pipeline(sample_settings, fake_openai, request_timeout=1.5)
     with pytest.raises(ProviderError, match=r"no answer within RAG_REQUEST_TIMEOUT \(1.5 s\)"):
         pipeline.answer(Q)
 
 
 def test_the_deadline_covers_retries(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
     fake_openai.script(*[Reply(status=503, headers={"Retry-After": "1"})] * 8)
-    pipeline = _pipeline(sample_settings, fake_openai, request_timeout=1.5, max_retries=6)
+    pipeline = openai_pipeline(sample_settings, fake_openai, request_timeout=1.5, max_retries=6)
     with pytest.raises(ProviderError, match="RAG_REQUEST_TIMEOUT"):
         pipeline.answer(Q)
     assert len(fake_openai.requests) <= 3  # 1 s apart: the deadline came first
@@ -92,7 +81,7 @@ def test_the_token_limit_marks_the_answer_incomplete(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(Reply(HANDED, finish="length"))
-    result = _pipeline(sample_settings, fake_openai, max_tokens=64).answer(Q)
+    result = openai_pipeline(sample_settings, fake_openai, max_tokens=64).answer(Q)
     assert result.incomplete and "RAG_MAX_TOKENS (64)" in (result.incomplete_reason or "")
     assert fake_openai.requests[0]["body"]["max_tokens"] == 64
 
