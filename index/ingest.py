@@ -20,7 +20,7 @@ from tqdm import tqdm
 from index.chunking import CHUNKER_VERSION, make_splitter
 from index.reading import Piece, Reading, Source, stored_files
 from index.report import IndexReport
-from index.write import Generation
+from index.write import Generation, sweep_orphans
 from index.write import write_batch as _write
 from rag.config import Settings
 from rag.corpus import article_sources
@@ -138,6 +138,7 @@ def _index(
     collection = open_collection(client, settings, embedder, create=True)
     sentences = open_collection(client, settings, embedder, create=True, sentences=True)
     generation = Generation(open_collection(client, settings, embedder, create=True, state=True))
+    interrupted = generation.interrupted()
     store = ChromaVectorStore(chroma_collection=collection)
     report = IndexReport(folder=str(root), collection=collection.name)
     stored = stored_files(collection)
@@ -166,6 +167,9 @@ def _index(
         sentences.delete(where={"source_file": name})
         collection.delete(where={"source_file": name})
         report.removed.append(name)
+    if interrupted:  # a killed run may have left sentences of chunks it never wrote
+        generation.touch()
+        sweep_orphans(collection, sentences)
     if generation.finish():  # answering processes then load this BM25 index, not build one
         LexicalIndex(collection, generation.state, settings.bm25_dir).current(progress=progress)
     report.chunks_total = collection.count()

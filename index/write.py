@@ -15,7 +15,7 @@ from index.chunking import SentenceRecord, sentence_records
 from index.reading import Piece
 from index.report import IndexReport
 from rag.embeddings import Embedder, Matrix
-from rag.store import read_generation, write_generation
+from rag.store import read_all, read_generation, write_generation
 
 _CHROMA_BATCH = 4096  # records per Chroma add call
 
@@ -32,6 +32,11 @@ class Generation:
         if not self.touched:
             write_generation(self.state, complete=False)
             self.touched = True
+
+    def interrupted(self) -> bool:
+        """Whether the last run to write was killed before it finished (read before writing)."""
+        found = read_generation(self.state)
+        return found is not None and not found[1]
 
     def finish(self) -> bool:
         """Stamp the store complete if this run, or one killed before it, wrote to it."""
@@ -116,3 +121,22 @@ def write_batch(
         if piece.name not in report.skipped:  # a file with no text is reported as skipped only
             (report.added if piece.is_new else report.updated).append(piece.name)
     report.chunks_written += len(nodes)
+
+
+def sweep_orphans(chunks: Collection, sentences: Collection) -> int:
+    """Delete sentences whose chunk is not in the store; how many went.
+
+    A run killed after writing a file's sentences but before its chunks leaves sentences no
+    chunk names; if that file is then removed, or changed back, no later run would touch
+    them. Only needed after an interrupted run: it reads every sentence's metadata.
+    """
+    present = {i for got in read_all(chunks, include=[]) for i in got["ids"]}
+    orphans = [
+        i
+        for got in read_all(sentences, include=["metadatas"])
+        for i, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        if str(meta.get("chunk_id", "")) not in present
+    ]
+    for start in range(0, len(orphans), _CHROMA_BATCH):
+        sentences.delete(ids=orphans[start : start + _CHROMA_BATCH])
+    return len(orphans)

@@ -15,7 +15,7 @@ from pathlib import Path
 from index import build_index
 from rag import Settings
 from rag.embeddings import build_embedder
-from rag.store import open_client, open_collection
+from rag.store import open_client, open_collection, write_generation
 from tests.conftest import ROOT
 
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"
@@ -110,3 +110,27 @@ def test_killed_indexer_converges_to_a_clean_index(tmp_path: Path) -> None:
     assert got["sentences"] == expected["sentences"]
     ids = [row[0] for row in got["chunks"]]
     assert len(ids) == len(set(ids))
+
+
+def test_sentences_left_by_a_killed_run_are_swept(tmp_path: Path) -> None:
+    """A run killed between a file's sentences and its chunks, then the file removed: the
+    next run must not keep sentences that no chunk names."""
+    corpus = _corpus(tmp_path)
+    settings = Settings(chroma_path=tmp_path / "store", corpus_dir=corpus)
+    build_index(corpus, settings, progress=False)
+    client = open_client(settings, create=False)
+    embedder = build_embedder(settings)
+    sentences = open_collection(client, settings, embedder, create=False, sentences=True)
+    state = open_collection(client, settings, embedder, create=False, state=True)
+    vector = embedder.embed(["An orphan sentence."])
+    sentences.add(
+        ids=["gone.txt#0#0:0"],
+        documents=["An orphan sentence."],
+        metadatas=[{"source_file": "gone.txt", "chunk_id": "gone.txt#0#0", "file_hash": "x"}],
+        embeddings=vector,
+    )
+    write_generation(state, complete=False)  # what the killed run left
+    before = sentences.count()
+    build_index(corpus, settings, progress=False)
+    assert sentences.count() == before - 1
+    assert not sentences.get(ids=["gone.txt#0#0:0"])["ids"]
