@@ -10,8 +10,10 @@ swapped in only when complete.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from chromadb.api.models.Collection import Collection
@@ -35,11 +37,19 @@ def sqlite_problem(store: Path) -> str | None:
     if not database.is_file():
         return None
     try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-            rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+        rows = _quick_check(database, writable=os.access(database, os.W_OK))
     except sqlite3.DatabaseError as exc:
         return f"its database cannot be read: {exc}"
     return None if rows == ["ok"] else "its database is damaged: " + "; ".join(rows[:2])
+
+
+def _quick_check(database: Path, *, writable: bool) -> list[str]:
+    # A kill inside a write leaves a hot rollback journal. A read-write connection rolls it back
+    # (SQLite's normal recovery, what Chroma's next open does too); a read-only one cannot and
+    # fails with "attempt to write a readonly database", which is not damage.
+    mode = "rw" if writable else "ro"
+    with closing(sqlite3.connect(f"file:{database}?mode={mode}", uri=True)) as db:
+        return [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
 
 
 def probe(collections: list[Collection | None], location: str) -> None:

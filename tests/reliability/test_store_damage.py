@@ -184,3 +184,34 @@ def test_a_read_only_store_answers(indexed: tuple[Path, Settings], public_dir: P
         path.chmod(0o755 if path.is_dir() else 0o644)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith(".txt")
+
+
+_KILLED_MID_TRANSACTION = """
+import os, signal, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA cache_size=1")  # pages spill into the database file mid-transaction
+db.execute("BEGIN IMMEDIATE")
+db.execute("CREATE TABLE torn (x BLOB)")
+db.executemany("INSERT INTO torn VALUES (?)", [(os.urandom(4096),) for _ in range(64)])
+db.execute("UPDATE embeddings SET seq_id = seq_id")  # dirties pages that hold real records
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_transaction_cut_by_a_kill_is_rolled_back_not_rebuilt(
+    indexed: tuple[Path, Settings], tmp_path: Path
+) -> None:
+    # SIGKILL inside a SQLite write leaves a hot rollback journal: the next read-write open rolls
+    # it back, which is normal recovery. A read-only check cannot, and took it for damage.
+    corpus, settings = indexed
+    database = settings.chroma_path / SQLITE_FILE
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_TRANSACTION, str(database)])
+    assert killed.returncode == -signal.SIGKILL
+    journal = database.with_name(SQLITE_FILE + "-journal")
+    assert journal.read_bytes()[:8] == bytes.fromhex("d9d505f920a163d7")  # a hot journal
+
+    assert sqlite_problem(settings.chroma_path) is None
+    assert not journal.exists()
+    report = build_index(corpus, settings, progress=False)
+    assert not report.rebuilt
+    assert _contents(settings) == _clean_contents(corpus, tmp_path)
