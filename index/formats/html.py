@@ -1,0 +1,95 @@
+"""Web pages: the article only (no menus, ads, banners, related links or comments), by
+trafilatura; metadata from JSON-LD, OpenGraph, meta tags and `<time>` (trafilatura's, with the
+page's own JSON-LD NewsArticle preferred for the date and author)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trafilatura
+
+from index.formats.common import bad, make_article, parse_date, tidy
+from rag.corpus import Article
+
+_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting", "WebPage"}
+
+
+def read_html(name: str, data: bytes) -> list[Article]:
+    """The article of a saved web page."""
+    if not data.strip():
+        raise bad("empty page")
+    try:
+        doc = trafilatura.bare_extraction(
+            data,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            deduplicate=False,
+            as_dict=True,
+        )
+    except Exception as exc:  # lxml and trafilatura raise many types on unusable markup
+        raise bad(f"cannot parse the HTML ({type(exc).__name__}: {exc})") from None
+    found: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    text = tidy(str(found.get("text") or ""))
+    if not text:
+        raise bad("no article text found (broken HTML, or a page without an article body)")
+    ld = _json_ld(data)
+
+    def meta(key: str) -> str:
+        return str(found.get(key) or "")
+
+    date = parse_date(ld.get("datePublished")) or parse_date(meta("date"))
+    return [
+        make_article(
+            name,
+            str(ld.get("headline") or meta("title")),
+            text,
+            date,
+            author=_person(ld.get("author")) or str(meta("author") or ""),
+            outlet=_person(ld.get("publisher")) or str(meta("sitename") or ""),
+            url=str(ld.get("url") or meta("url")),
+            language=str(ld.get("inLanguage") or meta("language")),
+            origin="html: trafilatura",
+        )
+    ]
+
+
+def _json_ld(data: bytes) -> dict[str, Any]:
+    """The page's JSON-LD article object, if it has one (else empty)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(data)
+    except Exception:
+        return {}
+    for script in root.xpath('//script[@type="application/ld+json"]'):
+        try:
+            found = json.loads(script.text_content())
+        except ValueError:
+            continue
+        for item in _items(found):
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if _ARTICLE_TYPES & {str(k) for k in kinds}:
+                return item
+    return {}
+
+
+def _items(found: Any) -> list[dict[str, Any]]:
+    if isinstance(found, list):
+        return [i for i in found if isinstance(i, dict)]
+    if isinstance(found, dict):
+        graph = found.get("@graph")
+        return [found, *_items(graph)] if graph else [found]
+    return []
+
+
+def _person(value: Any) -> str:
+    """Names from a JSON-LD author/publisher: a string, an object with `name`, or a list."""
+    if isinstance(value, list):
+        return ", ".join(filter(None, (_person(v) for v in value)))
+    if isinstance(value, dict):
+        return str(value.get("name") or "")
+    return str(value or "")
