@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import re
@@ -29,19 +30,55 @@ def tidy(text: str) -> str:
 
 
 def make_article(name: str, title: str, body: str, date: dt.date | None, **meta: Any) -> Article:
-    """An extracted article: its title on the first line, then the body (the part chunked)."""
+    """An extracted article: a header (its title, unless the text opens with it) then the body,
+    the part chunked. The text's own headline line (a page's or PDF's) is the header instead,
+    and a PDF's `pages` offsets are into `body`."""
     title = " ".join(title.split())
-    head = f"{title}\n\n" if title and not body.startswith(title) else ""
-    pages = tuple(len(head) + p for p in meta.pop("pages", ()))
+    pages: tuple[int, ...] = tuple(meta.pop("pages", ()))
+    first = body.split("\n", 1)[0].strip()
+    if title and (first == title or (len(first) > 20 and title.startswith(first))):
+        # A page title is often "Headline | Site": the headline as printed is the cleaner one.
+        cut = len(body.split("\n", 1)[0]) + 1
+        return Article(
+            name, body, min(cut, len(body)), date, first, extracted=True, pages=pages, **meta
+        )
+    head = f"{title}\n\n" if title else ""
     return Article(
         source_file=name,
         text=head + body,
         body_start=len(head),
         date=date,
-        title=title or body.split("\n", 1)[0][:120],
+        title=title or first[:120],
         extracted=True,
-        pages=pages,
+        pages=tuple(len(head) + p for p in pages),
         **meta,
+    )
+
+
+_MONTH_DATE = re.compile(
+    r"(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4}"
+    r"|\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{4}"
+    r"|\d{4}-\d{2}-\d{2})"
+)
+_BYLINE = re.compile(
+    r"^By\s+(?P<who>[^\d\n]{3,80}?)\s*(?:[|,·•-]\s*)?(?P<when>" + _MONTH_DATE.pattern + r")?\s*$"
+)
+
+
+def byline(article: Article) -> Article:
+    """A printed byline ("By Name  August 16, 2025") just below the headline: its author and
+    date become the article's (where not known) and the line joins the header."""
+    rest = article.text[article.body_start :]
+    line, _, after = rest.partition("\n")
+    found = _BYLINE.match(line.strip())
+    if found is None or not after.strip():
+        return article
+    when = parse_date(found.group("when")) if found.group("when") else None
+    return dataclasses.replace(
+        article,
+        body_start=article.body_start + len(line) + 1,
+        author=article.author or found.group("who").strip(),
+        date=article.date or when,
     )
 
 
@@ -64,6 +101,11 @@ def parse_date(value: object) -> dt.date | None:
             return dt.date.fromisoformat(found.group())
         except ValueError:
             return None
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%d %B %Y", "%d %b %Y", "%b. %d, %Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
     return None
 
 

@@ -4,6 +4,7 @@ page's own JSON-LD NewsArticle preferred for the date and author)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -40,7 +41,7 @@ def read_html(name: str, data: bytes) -> list[Article]:
     def meta(key: str) -> str:
         return str(found.get(key) or "")
 
-    date = parse_date(ld.get("datePublished")) or parse_date(meta("date"))
+    date = parse_date(ld.get("datePublished")) or _page_date(data)
     return [
         make_article(
             name,
@@ -93,3 +94,28 @@ def _person(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("name") or "")
     return str(value or "")
+
+
+# Parts of a page whose dates are not the article's: comments, related stories, menus, footer.
+_NOT_ARTICLE = (
+    "//aside|//footer|//nav|//header[not(ancestor::article)]"
+    "|//*[contains(@class,'comment') or contains(@id,'comment')]"
+    "|//*[contains(@class,'related') or contains(@class,'most-read')]"
+)
+
+
+def _page_date(data: bytes) -> dt.date | None:
+    """The publication date from the page's markup (meta tags, `<time>`, URL), by htmldate,
+    with comments, related stories, menus and footer left out: their dates are not the
+    article's, and an undated article must stay undated."""
+    import lxml.html
+    from htmldate import find_date
+
+    try:
+        root = lxml.html.document_fromstring(data)
+        for node in root.xpath(_NOT_ARTICLE):
+            node.drop_tree()
+        found = find_date(root, extensive_search=False, original_date=True)
+    except Exception:  # htmldate and lxml raise many types on odd markup: no date, then
+        return None
+    return parse_date(found)

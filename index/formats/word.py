@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from index.formats.common import bad, make_article, tidy
+from index.formats.common import bad, byline, make_article, tidy
 from rag.corpus import Article
 
 
@@ -43,4 +43,4 @@ def read_docx(name: str, data: bytes) -> list[Article]:
         raise bad("the document has no text")
     # The document's creation date is when the file was made, not when the article appeared
     # (a new document's template may even carry one from years ago): left out.
-    return [make_article(name, title, body, None, author=props.author or "", origin="docx")]
+    return [byline(make_article(name, title, body, None, author=props.author or "", origin="docx"))]
