@@ -28,11 +28,14 @@ def read_html(name: str, data: bytes) -> list[Article]:
             include_tables=True,
             include_images=False,
             deduplicate=False,
-            as_dict=True,
         )
     except Exception as exc:  # lxml and trafilatura raise many types on unusable markup
         raise bad(f"cannot parse the HTML ({type(exc).__name__}: {exc})") from None
-    found: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    found: dict[str, Any] = {}
+    if isinstance(doc, dict):
+        found = doc
+    elif doc is not None:
+        found = doc.as_dict()
     text = tidy(str(found.get("text") or ""))
     if not text:
         raise bad("no article text found (broken HTML, or a page without an article body)")
