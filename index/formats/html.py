@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import trafilatura
@@ -13,6 +14,8 @@ import trafilatura
 from index.formats.common import bad, make_article, parse_date, tidy
 from rag.corpus import Article
 
+# Browsers (and `rag add URL`) open a saved page with the address it came from.
+_SAVED_FROM = re.compile(rb"\s*<!-- saved from url=\(\d+\)(\S+?) -->")
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting", "WebPage"}
 
 
@@ -20,9 +23,12 @@ def read_html(name: str, data: bytes) -> list[Article]:
     """The article of a saved web page."""
     if not data.strip():
         raise bad("empty page")
+    saved_from = _SAVED_FROM.match(data)
+    page_url = saved_from.group(1).decode("utf-8", "replace") if saved_from else None
     try:
         doc = trafilatura.bare_extraction(
             data,
+            url=page_url,
             with_metadata=True,
             include_comments=False,
             include_tables=True,
@@ -53,7 +59,7 @@ def read_html(name: str, data: bytes) -> list[Article]:
             date,
             author=_person(ld.get("author")) or str(meta("author") or ""),
             outlet=_person(ld.get("publisher")) or str(meta("sitename") or ""),
-            url=str(ld.get("url") or meta("url")),
+            url=str(ld.get("url") or meta("url") or page_url or ""),
             language=str(ld.get("inLanguage") or meta("language")),
             origin="html: trafilatura",
         )
