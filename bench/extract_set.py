@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.corpus import list_article_files, parse_article, read_text
+from rag.text import sentence_spans
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 CHROMIUM = "/usr/bin/chromium"
@@ -31,14 +32,18 @@ def articles(folder: Path = ARTICLES) -> list[dict[str, Any]]:
     for n, path in enumerate(list_article_files(folder)):
         article = parse_article(path.name, read_text(path))
         paragraphs = [p.strip() for p in article.body.split("\n") if p.strip()]
-        if paragraphs and paragraphs[0] == article.title:  # a title line, not a paragraph
+        title = article.title
+        if paragraphs and paragraphs[0] == title:  # a title line, not a paragraph
             paragraphs = paragraphs[1:]
+        else:  # the headline is the lede's first sentence, whole
+            start, end = sentence_spans(paragraphs[0])[0]
+            title = paragraphs[0][start:end]
         slug = path.stem
         found.append(
             {
                 "source": path.name,
                 "stem": slug,
-                "title": article.title,
+                "title": title,
                 "date": article.date.isoformat() if article.date else None,
                 "author": AUTHORS[n % len(AUTHORS)],
                 "outlet": OUTLETS[n % len(OUTLETS)],

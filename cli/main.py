@@ -175,9 +175,9 @@ def _source_lines(c: Citation, label: str) -> list[str]:
         quote = f"{quote[:lo]}**{quote[lo:hi]}**{quote[hi:]}"
     page = f" page {c.page}" if c.page is not None else ""
     lines = [f"{label} {c.source_file} ({date}){page} chars {c.start}-{c.end}"]
-    about = " · ".join(filter(None, (c.title, c.author and f"by {c.author}", c.outlet, c.url)))
-    if about:
-        lines.append(f"    {about}")
+    if c.author or c.outlet or c.url:  # a plain file's title is its first line: not repeated
+        about = (c.title, c.author and f"by {c.author}", c.outlet, c.url)
+        lines.append("    " + " · ".join(filter(None, about)))
     return [*lines, f'    "{quote}"']
 
 

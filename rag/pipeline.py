@@ -105,19 +105,20 @@ class Pipeline:
 
             llm = make_client(settings)
         embedder = embedder or build_embedder(settings, llm)
-        stores = open_stores(open_client(settings, create=False), settings, embedder)
+        clients = [open_client(settings, create=False)]  # the one reads go to, once reopened
+        stores = open_stores(clients[0], settings, embedder)
         if not settings.uses_server:  # a store torn by a killed process fails here, not later
             probe(list(stores), describe_location(settings))
 
         def reopen() -> Stores:
-            return open_stores(reopen_client(settings), settings, embedder)
+            clients[0] = reopen_client(settings)
+            return open_stores(clients[0], settings, embedder)
 
         reopens = None if settings.uses_server else reopen  # a server sees every writer
 
         def texts() -> Collection | None:
             try:
-                client = open_client(settings, create=False)
-                return open_collection(client, settings, embedder, create=False, texts=True)
+                return open_collection(clients[0], settings, embedder, create=False, texts=True)
             except IndexNotBuiltError:  # indexed before article records were kept
                 return None
 

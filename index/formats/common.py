@@ -66,20 +66,26 @@ _BYLINE = re.compile(
 
 
 def byline(article: Article) -> Article:
-    """A printed byline ("By Name  August 16, 2025") just below the headline: its author and
-    date become the article's (where not known) and the line joins the header."""
+    """A printed byline ("By Name  August 16, 2025") opening the body, or just below a printed
+    headline: its author and date become the article's (where not known), the line (and the
+    headline, which then becomes the title) join the header."""
     rest = article.text[article.body_start :]
-    line, _, after = rest.partition("\n")
-    found = _BYLINE.match(line.strip())
-    if found is None or not after.strip():
-        return article
-    when = parse_date(found.group("when")) if found.group("when") else None
-    return dataclasses.replace(
-        article,
-        body_start=article.body_start + len(line) + 1,
-        author=article.author or found.group("who").strip(),
-        date=article.date or when,
-    )
+    lines = rest.split("\n", 2)
+    for at in (0, 1):
+        if len(lines) <= at + 1 or not lines[at + 1].strip():
+            return article
+        found = _BYLINE.match(lines[at].strip())
+        if found is None:
+            continue
+        when = parse_date(found.group("when")) if found.group("when") else None
+        return dataclasses.replace(
+            article,
+            title=lines[0].strip() if at == 1 else article.title,
+            body_start=article.body_start + sum(len(line) + 1 for line in lines[: at + 1]),
+            author=article.author or found.group("who").strip(),
+            date=article.date or when,
+        )
+    return article
 
 
 def parse_date(value: object) -> dt.date | None:
