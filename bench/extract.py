@@ -6,7 +6,9 @@ each format into a store of its own, and reports per format: sentence recall (th
 sentences found in the extracted body), boilerplate leakage (extracted body sentences not in the
 article), title/date/author accuracy, and seconds per article for extraction and for extraction +
 indexing. Then runs the articles eval suite (extractive) over the HTML copies and over the .txt
-files. Prints a table; writes JSON to evals/results/extract.json.
+files. `pdf-screen` is the same pages printed without their print stylesheet (the menus, ads
+and comments then are in the PDF): no target, it shows what a PDF reader cannot tell apart.
+Prints a table; writes JSON to evals/results/extract.json.
 """
 
 from __future__ import annotations
@@ -114,6 +116,10 @@ def run_eval(corpus: Path, suffix: str, out: Path) -> dict[str, float | None]:
     return {key: report.value(key) for key in keys}
 
 
+def _f(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="Keep the test set and stores here.")
@@ -146,9 +152,11 @@ def main(argv: list[str] | None = None) -> None:
             txt = run_eval(ROOT / "data" / "articles", ".txt", out)
             html = run_eval(out / "html", ".html", out)
             result["eval"] = {"txt": txt, "html": html}
-            print("\nArticles suite (extractive):  metric  .txt  html")
-            for key in txt:
-                print(f"  {key:>18}  {txt[key]}  {html[key]}")
+            print("\nThe articles suite, extractive, over the .txt files and over the HTML copies:")
+            print_table(
+                [{"metric": k, "txt": _f(txt[k]), "html": _f(html[k])} for k in txt],
+                [("metric", "{metric}"), (".txt", "{txt}"), ("html", "{html}")],
+            )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"\nwrote {args.json}")

@@ -23,7 +23,8 @@ CHROMIUM = "/usr/bin/chromium"
 OUTLETS = ["The Daily Ledger", "Harbor Times", "Metro Courier", "The Northern Post", "Civic Wire"]
 AUTHORS = ["Anna Kowalski", "James Whitfield", "Priya Raman", "Tomás Herrera", "Elena Novak"]
 SITE = "https://news.example.com"
-FORMATS = ("html", "pdf", "docx", "feed", "jsonl")
+_DANGLING = {"of", "to", "the", "a", "an", "in", "and", "for", "with", "on", "at", "by"}
+FORMATS = ("html", "pdf", "docx", "feed", "jsonl", "pdf-screen")
 
 
 def articles(folder: Path = ARTICLES) -> list[dict[str, Any]]:
@@ -35,9 +36,12 @@ def articles(folder: Path = ARTICLES) -> list[dict[str, Any]]:
         title = article.title
         if paragraphs and paragraphs[0] == title:  # a title line, not a paragraph
             paragraphs = paragraphs[1:]
-        else:  # the headline is the lede's first sentence, whole
+        else:  # a headline made of the lede's first sentence, its first dozen words
             start, end = sentence_spans(paragraphs[0])[0]
-            title = paragraphs[0][start:end]
+            words = paragraphs[0][start:end].rstrip(".").split()[:12]
+            while len(words) > 6 and words[-1].lower().strip(",") in _DANGLING:
+                words.pop()
+            title = " ".join(words).rstrip(",;:")
         slug = path.stem
         found.append(
             {
@@ -67,6 +71,7 @@ def build(out: Path, *, pdf: bool = True) -> list[dict[str, Any]]:
     (out / "jsonl" / "articles.jsonl").write_text(jsonl(items), encoding="utf-8")
     if pdf:
         print_pdfs(out / "html", out / "pdf")
+        print_pdfs(out / "html", out / "pdf-screen", media="screen")
     (out / "truth.json").write_text(json.dumps(items, indent=1), encoding="utf-8")
     return items
 
@@ -268,13 +273,16 @@ def jsonl(items: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
-def print_pdfs(pages: Path, out: Path) -> None:
-    """Each page printed to PDF by Chromium (through Playwright), as a reader saving it would."""
+def print_pdfs(pages: Path, out: Path, media: str = "print") -> None:
+    """Each page printed to PDF by Chromium (through Playwright), as a reader saving it would;
+    `media="screen"` prints it as the screen shows it (the site's print stylesheet unused)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
+        if media == "screen":
+            page.emulate_media(media="screen")
         for path in sorted(pages.glob("*.html")):
             page.goto(path.resolve().as_uri())
             page.pdf(path=str(out / f"{path.stem}.pdf"), format="A4")

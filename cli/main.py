@@ -176,7 +176,8 @@ def _source_lines(c: Citation, label: str) -> list[str]:
     page = f" page {c.page}" if c.page is not None else ""
     lines = [f"{label} {c.source_file} ({date}){page} chars {c.start}-{c.end}"]
     if c.author or c.outlet or c.url:  # a plain file's title is its first line: not repeated
-        about = (c.title, c.author and f"by {c.author}", c.outlet, c.url)
+        title = c.title if len(c.title) <= 80 else c.title[:79].rsplit(" ", 1)[0] + "…"
+        about = (title, c.author and f"by {c.author}", c.outlet, c.url)
         lines.append("    " + " · ".join(filter(None, about)))
     return [*lines, f'    "{quote}"']
 

@@ -98,6 +98,9 @@ class Reading:
             self.report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
             return []
         self.seen.update(a.source_file for a in articles)
+        used = {a.origin: None for a in articles if a.origin.startswith("json fields")}
+        if used:
+            self.report.fields[name] = " | ".join(used)
         found = [*warnings, *(w for a in articles for w in a.warnings)]
         if found:
             self.report.warnings[name] = "; ".join(found)

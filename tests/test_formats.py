@@ -62,6 +62,11 @@ SOURCES = [
 def test_every_format_is_indexed_with_its_metadata(formats: tuple[Settings, object]) -> None:
     settings, report = formats
     assert not report.skipped  # type: ignore[attr-defined]
+    fields = report.fields["export.jsonl"]  # type: ignore[attr-defined]
+    assert fields == (
+        "json fields: text=body, title=headline, date=published_at, author=byline, url=url, "
+        "outlet=publisher"
+    )
     files = {f.source_file: f for f in Pipeline.from_settings(settings).corpus().files}
     assert set(SOURCES) <= set(files)
     assert len([n for n in files if n.startswith("world.rss#")]) == 5
@@ -191,7 +196,7 @@ def _zip_of_something_else() -> bytes:
 
 
 BAD = {
-    "locked.pdf": (_encrypted_pdf, "encrypted PDF"),
+    "locked.pdf": (_encrypted_pdf, "encrypted PDF; save a copy without a password"),
     "scan.pdf": (_image_only_pdf, "no text layer"),
     "broken.html": (lambda: b"<html><body><div><script>x()</script>", "no article text"),
     "empty.rss": (

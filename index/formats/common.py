@@ -29,14 +29,24 @@ def tidy(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def make_article(name: str, title: str, body: str, date: dt.date | None, **meta: Any) -> Article:
-    """An extracted article: a header (its title, unless the text opens with it) then the body,
-    the part chunked. The text's own headline line (a page's or PDF's) is the header instead,
-    and a PDF's `pages` offsets are into `body`."""
+def make_article(
+    name: str,
+    title: str,
+    body: str,
+    date: dt.date | None,
+    *,
+    printed: bool = False,
+    **meta: Any,
+) -> Article:
+    """An extracted article: a header (its title) then the body, the part chunked.
+
+    With `printed` (a page or PDF, whose text opens with the headline as printed), a first
+    line that is the title is the header instead. A PDF's `pages` offsets are into `body`.
+    """
     title = " ".join(title.split())
     pages: tuple[int, ...] = tuple(meta.pop("pages", ()))
     first = body.split("\n", 1)[0].strip()
-    if title and (first == title or (len(first) > 20 and title.startswith(first))):
+    if printed and title and (first == title or (len(first) > 20 and title.startswith(first))):
         # A page title is often "Headline | Site": the headline as printed is the cleaner one.
         cut = len(body.split("\n", 1)[0]) + 1
         return Article(

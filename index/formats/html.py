@@ -62,6 +62,7 @@ def read_html(name: str, data: bytes) -> list[Article]:
             url=str(ld.get("url") or meta("url") or page_url or ""),
             language=str(ld.get("inLanguage") or meta("language")),
             origin="html: trafilatura",
+            printed=True,
         )
     ]
 

@@ -16,6 +16,7 @@ from typing import Any
 from index.formats.common import bad as refuse
 from index.formats.common import byline, make_article, tidy
 from rag.corpus import Article
+from rag.errors import BadInputError
 
 _HYPHENATED = re.compile(r"\w-$")
 _MAX_LINE_GAP = 1.7  # baseline to baseline, in font sizes: wider is a paragraph break
@@ -32,13 +33,13 @@ def read_pdf(name: str, data: bytes) -> list[Article]:
             raise refuse("encrypted PDF; save a copy without a password to index it")
         pages = [_page_text(page) for page in reader.pages]
         info = reader.metadata
+    except BadInputError:
+        raise
     except PdfReadError as exc:
         raise refuse(f"not a readable PDF ({exc})") from None
     except Exception as exc:  # pypdf raises plain errors on damaged files and missing crypto
         if "crypt" in str(exc).lower() or "password" in str(exc).lower():
             raise refuse(f"encrypted PDF ({exc}); save a copy without a password") from None
-        if "index it" in str(exc):
-            raise
         raise refuse(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
     if not any(pages):
         raise refuse("no text layer (a scanned or image-only PDF); run OCR on it first")
@@ -57,6 +58,7 @@ def read_pdf(name: str, data: bytes) -> list[Article]:
         author=str((info.author if info else None) or ""),
         pages=tuple(starts),
         origin=f"pdf: {len(pages)} pages",
+        printed=True,
     )
     return [byline(article)]
 

@@ -24,6 +24,7 @@ def read_docx(name: str, data: bytes) -> list[Article]:
     props = document.core_properties
     title = (props.title or "").strip()
     paragraphs: list[str] = []
+    skipped = False
     for paragraph in document.paragraphs:
         text = paragraph.text.strip()
         if not text:
@@ -32,7 +33,8 @@ def read_docx(name: str, data: bytes) -> list[Article]:
         if not title and (style == "Title" or style.startswith("Heading")):
             title = text
             continue
-        if text == title and not paragraphs:
+        if text == title and not paragraphs and not skipped:  # the printed title, once
+            skipped = True
             continue
         paragraphs.append(text)
     for table in document.tables:
