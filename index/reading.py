@@ -55,6 +55,23 @@ def stored_files(collection: Collection) -> dict[str, tuple[set[str], int, int]]
     return {name: (hashes[name], declared[name], present[name]) for name in hashes}
 
 
+def fields_used(articles: list[Article]) -> str:
+    """Which JSON fields a file's articles were read from: "text=body, date=published_at (4 of
+    5), ..." (empty for other formats)."""
+    origins = [a.origin for a in articles if a.origin.startswith(_JSON_ORIGIN)]
+    counts = Counter(
+        pair for origin in origins for pair in origin.removeprefix(_JSON_ORIGIN).split(", ")
+    )
+    parts = [
+        pair if n == len(origins) else f"{pair} ({n} of {len(origins)})"
+        for pair, n in counts.items()
+    ]
+    return f"json fields: {', '.join(parts)}" if parts else ""
+
+
+_JSON_ORIGIN = "json fields: "
+
+
 @dataclass
 class Reading:
     """Reads the listed files and yields the chunks of those that changed, in pieces."""
@@ -98,9 +115,9 @@ class Reading:
             self.report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
             return []
         self.seen.update(a.source_file for a in articles)
-        used = {a.origin: None for a in articles if a.origin.startswith("json fields")}
+        used = fields_used(articles)
         if used:
-            self.report.fields[name] = " | ".join(used)
+            self.report.fields[name] = used
         found = [*warnings, *(w for a in articles for w in a.warnings)]
         if found:
             self.report.warnings[name] = "; ".join(found)

@@ -64,8 +64,8 @@ def test_every_format_is_indexed_with_its_metadata(formats: tuple[Settings, obje
     assert not report.skipped  # type: ignore[attr-defined]
     fields = report.fields["export.jsonl"]  # type: ignore[attr-defined]
     assert fields == (
-        "json fields: text=body, title=headline, date=published_at, author=byline, url=url, "
-        "outlet=publisher"
+        "json fields: text=body, title=headline, date=published_at (4 of 5), author=byline, "
+        "url=url, outlet=publisher"
     )
     files = {f.source_file: f for f in Pipeline.from_settings(settings).corpus().files}
     assert set(SOURCES) <= set(files)
