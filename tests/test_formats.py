@@ -229,3 +229,70 @@ def test_bad_files_are_skipped_with_one_line_each(tmp_path: Path) -> None:
     for name in BAD:
         with pytest.raises(rag.BadInputError):
             pipeline.source_text(name)
+
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Harbor Times</title>
+<entry><title>Zebra census</title><link href="https://harbor.example/zebras"/>
+<id>tag:harbor.example,2025:zebras</id><updated>2025-09-01T08:00:00-04:00</updated>
+<author><name>Ana Ruiz</name></author>
+<content type="html">&lt;p&gt;The 2025 zebra census counted 4,812 zebras.&lt;/p&gt;
+&lt;p&gt;Rangers credit two good rainy seasons.&lt;/p&gt;</content></entry>
+<entry><title>No body</title><id>tag:harbor.example,2025:empty</id></entry>
+</feed>"""
+
+
+def test_atom_entries_json_lists_and_front_matter(tmp_path: Path) -> None:
+    from index.formats import read_articles
+
+    (tmp_path / "harbor.atom").write_bytes(ATOM)
+    found, warnings = read_articles("harbor.atom", tmp_path / "harbor.atom")
+    assert [a.source_file for a in found] == ["harbor.atom#zebra-census"]
+    zebra = found[0]
+    assert (zebra.date, zebra.author, zebra.outlet, zebra.url) == (
+        dt.date(2025, 9, 1),
+        "Ana Ruiz",
+        "Harbor Times",
+        "https://harbor.example/zebras",
+    )
+    assert (
+        zebra.body
+        == "The 2025 zebra census counted 4,812 zebras.\n\nRangers credit two good rainy seasons."
+    )
+    assert warnings == ["entry 2 has no text; left out"]
+
+    export = {
+        "articles": [
+            {"Title": "One", "Content": "<p>First <b>story</b>.</p>", "Date": "2025-01-02"}
+        ]
+    }
+    (tmp_path / "cms.json").write_text(json.dumps(export), encoding="utf-8")
+    (one,), _ = read_articles("cms.json", tmp_path / "cms.json")
+    assert (one.source_file, one.title, one.body, one.date) == (
+        "cms.json#one",
+        "One",
+        "First story.",
+        dt.date(2025, 1, 2),
+    )
+
+    (tmp_path / "bad.md").write_text("---\ntitle: [unclosed\n---\nBody text here.\n")
+    (md,), warnings = read_articles("bad.md", tmp_path / "bad.md")
+    assert md.body == "Body text here.\n" and "front matter is not valid YAML" in warnings[0]
+
+
+def test_a_feed_entry_removed_leaves_the_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    items = articles()
+    (corpus / "world.rss").write_text(rss(items), encoding="utf-8")
+    settings = Settings(chroma_path=tmp_path / "chroma", corpus_dir=corpus)
+    first = build_index(corpus, settings, progress=False)
+    assert len(first.added) == 5
+    again = build_index(corpus, settings, progress=False)
+    assert len(again.unchanged) == 5 and again.chunks_written == 0
+    (corpus / "world.rss").write_text(rss(items[1:]), encoding="utf-8")
+    third = build_index(corpus, settings, progress=False)
+    assert len(third.removed) == 1 and len(third.unchanged) == 4
+    gone = third.removed[0]
+    with pytest.raises(rag.BadInputError):
+        Pipeline.from_settings(settings).source_text(gone)

@@ -50,7 +50,7 @@ _LISTS = ("articles", "items", "data", "results", "entries", "posts", "stories",
 
 def read_json(name: str, data: bytes, *, lines: bool) -> tuple[list[Article], list[str]]:
     """The objects' articles, and a warning per object left out."""
-    objects = _objects(data, lines)
+    objects, single = _objects(data, lines)
     if not objects:
         raise bad("no JSON objects found")
     kept, wanted, warnings = [], [], []
@@ -69,8 +69,7 @@ def read_json(name: str, data: bytes, *, lines: bool) -> tuple[list[Article], li
             f"no text field (looked for {', '.join(FIELDS['text'][:6])}…; found: "
             f"{', '.join(keys) or 'nothing'})"
         )
-    single = len(objects) == 1 and not lines
-    names = [name] if single else unique_names(name, wanted)
+    names = [name] if single else unique_names(name, wanted)  # one article object: the file
     return [_article(n, obj, f, t) for n, (obj, f, t) in zip(names, kept, strict=True)], warnings
 
 
@@ -92,7 +91,8 @@ def _article(name: str, obj: dict[str, Any], found: dict[str, str], text: str) -
     )
 
 
-def _objects(data: bytes, lines: bool) -> list[dict[str, Any]]:
+def _objects(data: bytes, lines: bool) -> tuple[list[dict[str, Any]], bool]:
+    """The file's objects, and whether the file is a single article object (not a list)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -104,12 +104,14 @@ def _objects(data: bytes, lines: bool) -> list[dict[str, Any]]:
             found = json.loads(text)
     except json.JSONDecodeError as exc:
         raise bad(f"not valid JSON ({exc})") from None
+    single = False
     if isinstance(found, dict):
         inner = next((found[k] for k in found if k.lower() in _LISTS), None)
-        found = inner if isinstance(inner, list) else [found]
+        single = not isinstance(inner, list)
+        found = [found] if single else inner
     if not isinstance(found, list):
-        return []
-    return [obj for obj in found if isinstance(obj, dict)]
+        return [], False
+    return [obj for obj in found if isinstance(obj, dict)], single
 
 
 def _fields(obj: dict[str, Any]) -> dict[str, str]:
