@@ -114,6 +114,10 @@ class Reading:
         except BadInputError as exc:  # the reason, without the file name the report keys it by
             self.report.skipped[name] = str(exc).removeprefix(f"{path.name}: ")
             return []
+        except Exception as exc:  # a third-party parser failing on a file it did not expect:
+            # that file is skipped, the run goes on (the readers name the usual failures)
+            self.report.skipped[name] = f"cannot be read ({type(exc).__name__}: {exc})"
+            return []
         self.seen.update(a.source_file for a in articles)
         used = fields_used(articles)
         if used:

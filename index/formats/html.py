@@ -14,6 +14,7 @@ import trafilatura
 from index.formats.common import bad, make_article, parse_date, tidy
 from rag.corpus import Article
 
+_MIN_WORDS = 5
 # Browsers (and `rag add URL`) open a saved page with the address it came from.
 _SAVED_FROM = re.compile(rb"\s*<!-- saved from url=\(\d+\)(\S+?) -->")
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting", "WebPage"}
@@ -43,7 +44,7 @@ def read_html(name: str, data: bytes) -> list[Article]:
     elif doc is not None:
         found = doc.as_dict()
     text = tidy(str(found.get("text") or ""))
-    if not text:
+    if len(text.split()) < _MIN_WORDS:  # a menu's or footer's few words are not an article
         raise bad("no article text found (broken HTML, or a page without an article body)")
     ld = _json_ld(data)
 

@@ -10,6 +10,7 @@ size), so a sentence reads as one line, as in the article.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from typing import Any
 
@@ -27,6 +28,8 @@ def read_pdf(name: str, data: bytes) -> list[Article]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs every repair it makes ("EOF marker not found"): the skip line says enough.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
