@@ -27,6 +27,7 @@ from index import build_index
 from index.formats import read_articles
 from rag.config import Settings
 from rag.corpus import Article
+from rag.embeddings import Embedder, build_embedder
 from rag.text import sentence_spans
 
 SUITE = ROOT / "evals" / "suites" / "articles.yaml"
@@ -70,7 +71,9 @@ def match(article: Article, items: list[dict[str, Any]]) -> dict[str, Any] | Non
     return next((i for i in items if i["stem"] == stem), None)
 
 
-def measure(fmt: str, folder: Path, items: list[dict[str, Any]], store: Path) -> dict[str, Any]:
+def measure(
+    fmt: str, folder: Path, items: list[dict[str, Any]], store: Path, embedder: Embedder
+) -> dict[str, Any]:
     """One format: extraction scores and timings, then an index run over its folder."""
     started = time.perf_counter()
     articles = []
@@ -80,7 +83,7 @@ def measure(fmt: str, folder: Path, items: list[dict[str, Any]], store: Path) ->
     extract_s = time.perf_counter() - started
     scores = [score(a, t) for a in articles if (t := match(a, items)) is not None]
     settings = Settings(chroma_path=store / fmt, collection=f"extract-{fmt}")
-    report = build_index(folder, settings, progress=False)
+    report = build_index(folder, settings, embedder=embedder, progress=False)
     n = max(1, len(scores))
     return {
         "format": fmt,
@@ -129,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         out = args.out or Path(tmp)
         items = build(out)
-        rows = [measure(fmt, out / fmt, items, out / "stores") for fmt in FORMATS]
+        embedder = build_embedder(Settings())  # loaded once, and warm: not timed per format
+        embedder.embed(["warm up"])
+        rows = [measure(fmt, out / fmt, items, out / "stores", embedder) for fmt in FORMATS]
         print_table(
             rows,
             [
