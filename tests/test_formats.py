@@ -296,3 +296,30 @@ def test_a_feed_entry_removed_leaves_the_index(tmp_path: Path) -> None:
     gone = third.removed[0]
     with pytest.raises(rag.BadInputError):
         Pipeline.from_settings(settings).source_text(gone)
+
+
+def test_a_record_left_by_a_killed_run_is_swept(tmp_path: Path) -> None:
+    """A run killed between an article's record and its chunks, the file then removed: the
+    next run (which finds the store stamped incomplete) drops the record no chunk names."""
+    from rag.articles import read_records, write_records
+    from rag.embeddings import build_embedder
+    from rag.store import open_client, open_collection, write_generation
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SAMPLE / "000_e5097b3054c473ee.txt", corpus / "good.txt")
+    settings = Settings(chroma_path=tmp_path / "chroma", corpus_dir=corpus)
+    build_index(corpus, settings, progress=False)
+    embedder = build_embedder(settings)
+    client = open_client(settings, create=False)
+    texts = open_collection(client, settings, embedder, create=False, texts=True)
+    state = open_collection(client, settings, embedder, create=False, state=True)
+    write_records(
+        texts, [("gone.html@abc", "text", {"source_file": "gone.html", "extracted": True})]
+    )
+    write_generation(state, complete=False)
+    build_index(corpus, settings, progress=False)
+    texts = open_collection(
+        open_client(settings, create=False), settings, embedder, create=False, texts=True
+    )
+    assert read_records(texts, ["gone.html", "good.txt"]).keys() == {"good.txt"}
