@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts fit-answerability clean
+.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability clean
 
 setup: $(VENV)/.installed
 
@@ -62,6 +62,10 @@ bench-citations: setup
 # The old (branch's first commit) and new extractive answerer on the squad-dev bench.
 bench-answers: setup
 	$(PY) -m bench.answers $(BENCH)
+
+# Extraction per format (HTML, PDF, DOCX, feed, JSONL) and the articles suite over HTML copies.
+bench-extract: setup
+	$(PY) -m bench.extract $(BENCH)
 
 # Planted value/negation conflicts, false alarms on the untouched bench, the seed letter case.
 bench-conflicts: setup

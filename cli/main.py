@@ -1,4 +1,4 @@
-"""The `rag` command: index, ask, eval, ui."""
+"""The `rag` command: index, add, ask, eval, ui."""
 
 from __future__ import annotations
 
@@ -36,7 +36,12 @@ def _fail(exc: RagError) -> None:
 
 @app.command("index")
 def index_cmd(
-    path: Annotated[Path | None, typer.Argument(help="Folder of .txt/.md articles.")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of articles: .txt .md .html .htm .pdf .docx .json .jsonl .xml .rss .atom."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     rebuild: Annotated[
         bool,
@@ -56,6 +61,39 @@ def index_cmd(
     for line in report.notices():
         typer.secho(line, fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed {report.folder} into '{report.collection}': {report.summary()}")
+
+
+@app.command()
+def add(
+    urls: Annotated[list[str], typer.Argument(help="Addresses of web pages (http or https).")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Download web pages into the upload folder (RAG_UPLOAD_DIR) and index them."""
+    from index import build_index
+    from index.fetch import fetch_page
+
+    settings = _settings()
+    saved, failed = [], 0
+    for url in urls:
+        try:
+            page = fetch_page(url, settings)
+        except RagError as exc:
+            typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+            failed += 1
+            continue
+        saved.append(page.source)
+        typer.echo(f"saved {url} as {page.source}")
+    if not saved:
+        raise typer.Exit(1)
+    try:
+        report = build_index(None, settings, progress=not quiet)
+    except RagError as exc:
+        _fail(exc)
+    for line in report.notices():
+        typer.secho(line, fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"Indexed into '{report.collection}': {report.summary()}")
+    if failed or any(name in report.skipped for name in saved):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -135,7 +173,13 @@ def _source_lines(c: Citation, label: str) -> list[str]:
     if c.answer_span is not None:
         lo, hi = c.answer_span[0] - c.start, c.answer_span[1] - c.start
         quote = f"{quote[:lo]}**{quote[lo:hi]}**{quote[hi:]}"
-    return [f"{label} {c.source_file} ({date}) chars {c.start}-{c.end}", f'    "{quote}"']
+    page = f" page {c.page}" if c.page is not None else ""
+    lines = [f"{label} {c.source_file} ({date}){page} chars {c.start}-{c.end}"]
+    if c.author or c.outlet or c.url:  # a plain file's title is its first line: not repeated
+        title = c.title if len(c.title) <= 80 else c.title[:79].rsplit(" ", 1)[0] + "…"
+        about = (title, c.author and f"by {c.author}", c.outlet, c.url)
+        lines.append("    " + " · ".join(filter(None, about)))
+    return [*lines, f'    "{quote}"']
 
 
 def _bars(values: list[str] | None, flag: str) -> dict[str, float]:

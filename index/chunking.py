@@ -15,7 +15,8 @@ from rag.text import sentence_spans
 from rag.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
-CHUNKER_VERSION = "6"  # 5: sentence spans keep i.e., e.g., No. 1 together; 6: segments
+CHUNKER_VERSION = "7"  # 5: sentence spans keep i.e., e.g., No. 1 together; 6: segments;
+# 7: article records (metadata, extracted text) beside the chunks; author/outlet/url/language
 
 # Longest stretch of a body split at once (a few hundred chunks): bounds indexing memory.
 SEGMENT_CHARS = 100_000
@@ -32,6 +33,10 @@ _NOT_EMBEDDED = [
     "chunk_count",
     "sentence_count",
     "indexed_at",
+    "author",
+    "outlet",
+    "url",
+    "language",
 ]
 
 
@@ -53,6 +58,9 @@ def file_hash(article: Article, fingerprint: str) -> str:
     """Content hash of a file under given index settings: equal hash, nothing to redo."""
     digest = hashlib.sha256(fingerprint.encode())
     digest.update(article.text.encode("utf-8", errors="surrogatepass"))
+    # Metadata found outside the text (front matter, JSON fields, a page's JSON-LD) counts too.
+    meta = (article.title, article.date, article.author, article.outlet, article.url)
+    digest.update(repr((meta, article.language, article.pages)).encode())
     return digest.hexdigest()[:24]
 
 
@@ -132,6 +140,9 @@ def _node(
     metadata["date_int"] = date_key(article.date) if article.date else 0
     if article.date is not None:
         metadata["date"] = article.date.isoformat()
+    for key in ("author", "outlet", "url", "language"):
+        if getattr(article, key):
+            metadata[key] = getattr(article, key)
     node = TextNode(
         id_=f"{article.source_file}#{digest[:12]}#{position}",
         text=text,

@@ -20,10 +20,10 @@ from tqdm import tqdm
 from index.chunking import CHUNKER_VERSION, make_splitter
 from index.reading import Piece, Reading, Source, stored_files
 from index.report import IndexReport
-from index.write import Generation, sweep_orphans
+from index.write import Generation, sweep_orphans, sweep_records
 from index.write import write_batch as _write
 from rag.config import Settings
-from rag.corpus import article_sources
+from rag.corpus import SUPPORTED_SUFFIXES, article_sources
 from rag.embeddings import Embedder, build_embedder
 from rag.errors import BadInputError, IndexNotBuiltError, RagError, StoreError
 from rag.integrity import (
@@ -137,6 +137,7 @@ def _index(
     client = open_client(settings, create=True)
     collection = open_collection(client, settings, embedder, create=True)
     sentences = open_collection(client, settings, embedder, create=True, sentences=True)
+    texts = open_collection(client, settings, embedder, create=True, texts=True)
     generation = Generation(open_collection(client, settings, embedder, create=True, state=True))
     interrupted = generation.interrupted()
     store = ChromaVectorStore(chroma_collection=collection)
@@ -156,20 +157,22 @@ def _index(
         generation.touch()
         batch.append(piece)
         if sum(len(p.nodes) for p in batch) >= settings.index_batch:
-            _write(store, sentences, embedder, batch, report)
+            _write(store, sentences, texts, embedder, batch, report)
             bar.set_postfix(chunks=report.chunks_written)
             batch = []
-    _write(store, sentences, embedder, batch, report)
+    _write(store, sentences, texts, embedder, batch, report)
     bar.close()
 
     for name in sorted(set(stored) - seen):
         generation.touch()
         sentences.delete(where={"source_file": name})
+        texts.delete(where={"source_file": name})
         collection.delete(where={"source_file": name})
         report.removed.append(name)
     if interrupted:  # a killed run may have left sentences of chunks it never wrote
         generation.touch()
         sweep_orphans(collection, sentences)
+        sweep_records(collection, texts)
     if generation.finish():  # answering processes then load this BM25 index, not build one
         LexicalIndex(collection, generation.state, settings.bm25_dir).current(progress=progress)
     report.chunks_total = collection.count()
@@ -188,8 +191,11 @@ def _reporting(
 
 def _check_folder(root: Path, uploads: Path) -> list[Source]:
     if not root.is_dir():
-        raise BadInputError(f"Corpus folder not found: {root}. Pass a folder of .txt/.md files.")
+        raise BadInputError(f"Corpus folder not found: {root}. Pass a folder of articles.")
     files = article_sources(root, uploads)
     if not files:
-        raise BadInputError(f"No .txt or .md files in {root}. Add articles, then index again.")
+        raise BadInputError(
+            f"No articles in {root} (files ending {', '.join(SUPPORTED_SUFFIXES)}). "
+            "Add articles, then index again."
+        )
     return files

@@ -17,6 +17,8 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
+    # Per JSON/JSONL file: which of its fields were read as the articles' text and metadata.
+    fields: dict[str, str] = field(default_factory=dict)
     chunks_written: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -34,10 +36,12 @@ class IndexReport:
         return line
 
     def notices(self) -> list[str]:
-        """One line per skipped file and per warning (and a rebuild's reason), for people."""
+        """One line per skipped file, per warning and per JSON file's fields used (and a
+        rebuild's reason), for people."""
         rebuilt = [f"rebuilt the store from the folder: {self.rebuilt}"] if self.rebuilt else []
         return (
             rebuilt
             + [f"skipped {name}: {why}" for name, why in self.skipped.items()]
             + [f"warning {name}: {what}" for name, what in self.warnings.items()]
+            + [f"read {name} with {what}" for name, what in self.fields.items()]
         )

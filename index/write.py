@@ -14,6 +14,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from index.chunking import SentenceRecord, sentence_records
 from index.reading import Piece
 from index.report import IndexReport
+from rag.articles import write_records
 from rag.embeddings import Embedder, Matrix
 from rag.store import read_all, read_generation, write_generation
 
@@ -78,14 +79,17 @@ def _title(node: BaseNode) -> str:
 def write_batch(
     store: ChromaVectorStore,
     sentences: Collection,
+    texts: Collection,
     embedder: Embedder,
     batch: list[Piece],
     report: IndexReport,
 ) -> None:
-    """Embed and write a batch: sentences first, then chunks, then drop stale versions.
+    """Embed and write a batch: article records and sentences first, then chunks, then drop
+    stale versions.
 
-    A file counts as indexed once all its chunks exist, so writing its sentences before its
-    chunks means a complete file always has its sentences too.
+    A file counts as indexed once all its chunks exist, so writing its sentences and its
+    record (the text its citations index into) before its chunks means a complete file always
+    has them too.
     """
     nodes: list[BaseNode] = [node for piece in batch for node in piece.nodes]
     per_node = [sentence_records(node) for node in nodes]  # type: ignore[arg-type]
@@ -101,6 +105,8 @@ def write_batch(
         same: Where = {"$and": [{"source_file": piece.name}, {"file_hash": piece.digest}]}
         sentences.delete(where=same)
         store.client.delete(where=same)
+        texts.delete(where=same)
+    write_records(texts, [piece.record for piece in batch if piece.record is not None])
     if nodes:
         for start in range(0, len(records), _CHROMA_BATCH):
             part = records[start : start + _CHROMA_BATCH]
@@ -118,6 +124,7 @@ def write_batch(
         stale: Where = {"$and": [{"source_file": piece.name}, newer]}
         store.client.delete(where=stale)
         sentences.delete(where=stale)
+        texts.delete(where=stale)
         if piece.name not in report.skipped:  # a file with no text is reported as skipped only
             (report.added if piece.is_new else report.updated).append(piece.name)
     report.chunks_written += len(nodes)
@@ -139,4 +146,23 @@ def sweep_orphans(chunks: Collection, sentences: Collection) -> int:
     ]
     for start in range(0, len(orphans), _CHROMA_BATCH):
         sentences.delete(ids=orphans[start : start + _CHROMA_BATCH])
+    return len(orphans)
+
+
+def sweep_records(chunks: Collection, texts: Collection) -> int:
+    """Delete article records of sources no chunk names (a run killed between a file's record
+    and its chunks, the file then removed); how many went."""
+    sources = {
+        str(meta["source_file"])
+        for got in read_all(chunks, include=["metadatas"])
+        for meta in got["metadatas"] or []
+    }
+    orphans = [
+        i
+        for got in read_all(texts, include=["metadatas"])
+        for i, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        if str(meta.get("source_file", "")) not in sources
+    ]
+    for start in range(0, len(orphans), _CHROMA_BATCH):
+        texts.delete(ids=orphans[start : start + _CHROMA_BATCH])
     return len(orphans)

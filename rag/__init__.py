@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         RagError,
         StoreError,
     )
-    from rag.facade import answer, stream_answer
+    from rag.facade import answer, article_text, stream_answer
     from rag.filters import Filters
     from rag.pipeline import Pipeline
     from rag.types import (
@@ -57,6 +57,7 @@ _HOMES = {
     "Usage": "rag.types",
     "Verification": "rag.types",
     "answer": "rag.facade",
+    "article_text": "rag.facade",
     "stream_answer": "rag.facade",
 }
 
@@ -80,6 +81,7 @@ __all__ = [
     "Usage",
     "Verification",
     "answer",
+    "article_text",
     "stream_answer",
 ]
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from rag.articles import ArticleRecord, pick, read_records
 from rag.config import Settings
-from rag.corpus import read_text, resolve_source
+from rag.corpus import TEXT_SUFFIXES, read_text, resolve_source
 from rag.errors import BadInputError, StoreError
 from rag.lexical import LexicalIndex
 from rag.store import read_metadatas
 from rag.types import Citation, CorpusInfo, IndexedFile
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 
 class Catalogue:
@@ -22,10 +26,21 @@ class Catalogue:
     rerun).
     """
 
-    def __init__(self, settings: Settings, lexical: LexicalIndex, location: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        lexical: LexicalIndex,
+        location: str,
+        texts: Callable[[], Collection | None] | None = None,
+    ) -> None:
+        """Args:
+        texts: opens the collection of article records (None: a store indexed before
+            records existed, or none kept).
+        """
         self._settings = settings
         self._lexical = lexical
         self._location = location
+        self._texts = texts
         self._cached: tuple[tuple[str, bool], CorpusInfo] | None = None  # (stamp, listing)
 
     def corpus(self) -> CorpusInfo:
@@ -42,35 +57,75 @@ class Catalogue:
         return info
 
     def current(self, citations: list[Citation]) -> list[Citation]:
-        """The citations checked against their files as they are now.
+        """The citations checked against their articles as they are now, with their page,
+        author, outlet and URL.
 
-        An index run may lag behind an edited file: a quote still in the file gets the offsets
-        it has there now (the occurrence nearest the old one); a quote no longer in the file
-        (or a file gone) is marked `stale`.
+        An extracted article (a page, PDF, feed entry...) is checked against its text as kept
+        with the index. A plain file may have been edited since the index run: a quote still
+        in the file gets the offsets it has there now (the occurrence nearest the old one); a
+        quote no longer in the file (or a file gone) is marked `stale`.
         """
+        records = self._records(c.source_file for c in citations)
         texts: dict[str, str | None] = {}
         checked = []
         for citation in citations:
             name = citation.source_file
-            if name not in texts:
-                try:
-                    texts[name] = self.source_text(name)
-                except (BadInputError, OSError):
-                    texts[name] = None
-            text = texts[name]
+            record = pick(records[name], citation.chunk_id) if name in records else None
+            if record is not None and record.text is not None:
+                text: str | None = record.text
+            else:
+                if name not in texts:
+                    try:
+                        texts[name] = self._file_text(name)
+                    except (BadInputError, OSError):
+                        texts[name] = None
+                text = texts[name]
             stale = citation.model_copy(update={"stale": True})
-            checked.append(stale if text is None else _relocated(citation, text))
+            found = stale if text is None else _relocated(citation, text)
+            checked.append(found if record is None else _described(found, record))
         return checked
 
     def source_text(self, source_file: str) -> str:
-        """The whole text of an indexed article, as citation offsets index it."""
+        """The whole text of an indexed article, as citation offsets index it: the text
+        extracted when it was indexed (HTML, PDF, DOCX, feeds, JSON), or a plain file's text."""
+        records = self._records([source_file])
+        if source_file in records:
+            record = pick(records[source_file])
+            if record.text is not None:
+                return record.text
+        return self._file_text(source_file)
+
+    def _file_text(self, source_file: str) -> str:
         path = resolve_source(self._settings.corpus_dir, self._settings.upload_dir, source_file)
-        if path is None:
+        if path is None or path.suffix.lower() not in TEXT_SUFFIXES:
             raise BadInputError(
                 f"{source_file!r} is not a file of the corpus folder "
-                f"{self._settings.corpus_dir.resolve()} or of the uploads."
+                f"{self._settings.corpus_dir.resolve()} or of the uploads, nor an indexed "
+                "article; check the name, or index the folder."
             )
         return read_text(path)
+
+    def _records(self, names: Iterable[str]) -> dict[str, list[ArticleRecord]]:
+        collection = self._texts() if self._texts is not None else None
+        if collection is None:
+            return {}
+        try:
+            return read_records(collection, names)
+        except Exception as exc:
+            raise StoreError(f"The {self._location} failed: {exc}") from None
+
+
+def _described(citation: Citation, record: ArticleRecord) -> Citation:
+    """`citation` with the page its quote starts on and the article's author, outlet, URL."""
+    meta = record.meta
+    return citation.model_copy(
+        update={
+            "page": record.page_at(citation.start),
+            "author": meta.get("author", ""),
+            "outlet": meta.get("outlet", ""),
+            "url": meta.get("url", ""),
+        }
+    )
 
 
 def _relocated(citation: Citation, text: str) -> Citation:
@@ -111,6 +166,9 @@ def listing(metadatas: Sequence[Mapping[str, Any]]) -> CorpusInfo:
                 date=dt.date.fromisoformat(str(date)) if date else None,
                 chunks=0,
                 indexed_at=dt.datetime.fromtimestamp(float(when), dt.UTC) if when else None,
+                **{
+                    key: str(meta.get(key) or "") for key in ("author", "outlet", "url", "language")
+                },
             ),
         )
         entry.chunks += 1

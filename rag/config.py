@@ -97,6 +97,16 @@ class Settings(BaseSettings):
         le=1000,
         validation_alias=AliasChoices("RAG_MAX_FILE_MB", "max_file_mb"),
     )
+    fetch_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        validation_alias=AliasChoices("RAG_FETCH_TIMEOUT", "fetch_timeout"),
+    )
+    fetch_allow_private: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("RAG_FETCH_ALLOW_PRIVATE", "fetch_allow_private"),
+    )
     index_batch: int = Field(
         default=256,
         ge=1,

@@ -10,7 +10,24 @@ from pathlib import Path
 
 from rag.errors import BadInputError
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
+# Plain text files: their text is the file's, read again to check a citation.
+TEXT_SUFFIXES = (".txt", ".md")
+# Every format the indexer reads (`index.formats`); the others' text is extracted once and kept
+# with the index, where citations are checked against it.
+SUPPORTED_SUFFIXES = (
+    *TEXT_SUFFIXES,
+    ".html",
+    ".htm",
+    ".pdf",
+    ".docx",
+    ".json",
+    ".jsonl",
+    ".xml",
+    ".rss",
+    ".atom",
+)
+# A source inside a multi-article file (feed, JSON export) is named `<file>#<entry>`.
+ENTRY_MARK = "#"
 
 # The sample corpus opens some files with " date YYYY-MM-DD " before the first line.
 _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s+")
@@ -34,7 +51,8 @@ _NOT_TEXT = "binary data, or UTF-16 text without a byte-order mark; save text as
 
 @dataclass(frozen=True)
 class Article:
-    """One article file: `text` is the whole file; the body starts at `body_start`.
+    """One article: `text` is what citations index into (a plain file's whole text, or the text
+    extracted from a page, PDF, document or feed entry); the body starts at `body_start`.
 
     `warnings` are problems found in the header, one line each (the file is still indexed).
     """
@@ -45,6 +63,16 @@ class Article:
     date: dt.date | None
     title: str
     warnings: tuple[str, ...] = ()
+    author: str = ""
+    outlet: str = ""
+    url: str = ""
+    language: str = ""
+    # Offsets into `text` where each page starts (PDF): a citation's page is found from them.
+    pages: tuple[int, ...] = ()
+    # The text was extracted (not the file's own): it is kept with the index.
+    extracted: bool = False
+    # Where the text and metadata came from, e.g. the JSON fields used, for the index report.
+    origin: str = ""
 
     @property
     def body(self) -> str:
@@ -160,20 +188,33 @@ _SAFE_NAME = re.compile(r"[^\w .()-]+", re.UNICODE)
 
 
 def save_upload(folder: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
-    """Save an uploaded article into `folder` under a sanitised name; refuse what is not text.
+    """Save an uploaded article into `folder` under a sanitised name; refuse what cannot be one.
+
+    A .txt or .md upload must be UTF-8 text; the other formats are checked when indexed (a
+    file that turns out unreadable is skipped with its reason, like any file of the folder).
 
     Raises:
         BadInputError: wrong type, too large, not UTF-8 text, or an unusable name.
     """
     base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip(" .")
-    if Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise BadInputError(f"{name!r}: only .txt and .md articles can be added.")
+    suffix = Path(base).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise BadInputError(f"{name!r}: only {', '.join(SUPPORTED_SUFFIXES)} files can be added.")
     if not Path(base).stem.strip(" ._"):
         raise BadInputError(f"{name!r}: the file name is empty once unsafe characters are removed.")
     if len(data) > max_bytes:
         raise BadInputError(
             f"{name!r} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
         )
+    if suffix in TEXT_SUFFIXES:
+        _check_text(name, data)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / base
+    target.write_bytes(data)
+    return target
+
+
+def _check_text(name: str, data: bytes) -> None:
     if b"\x00" in data:
         raise BadInputError(f"{name!r} is not a text file (it contains binary data).")
     try:
@@ -182,10 +223,6 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOA
         raise BadInputError(
             f"{name!r} is not UTF-8 text; save it as UTF-8 and try again."
         ) from None
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / base
-    target.write_bytes(data)
-    return target
 
 
 # Uploaded articles are cited under this prefix, so they never collide with corpus files.

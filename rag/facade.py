@@ -1,4 +1,5 @@
-"""`answer()` and `stream_answer()` for scripts: one shared `Pipeline` per settings."""
+"""`answer()`, `stream_answer()` and `article_text()` for scripts: one shared `Pipeline` per
+settings."""
 
 from __future__ import annotations
 
@@ -56,3 +57,12 @@ def stream_answer(
     return pipeline.stream_answer(
         question, top_k=top_k, filters=filters, history=history, as_of=as_of
     )
+
+
+def article_text(source: str, *, settings: Settings | None = None) -> str:
+    """The text citations of `source` index into: `quote == article_text(source)[start:end]`.
+
+    For a page, PDF, Word file, feed entry or JSON object it is the text extracted when it was
+    indexed (kept with the index); for a .txt or .md file, the file's text.
+    """
+    return default_pipeline(settings).source_text(source)

@@ -38,9 +38,19 @@ from rag.store import read_all, read_generation
 log = logging.getLogger(__name__)
 
 _STAMP_FILE = "stamp.json"
-_FORMAT = 2  # of the saved records; a saved index of another format is rebuilt
+_FORMAT = 3  # of the saved records; a saved index of another format is rebuilt
 # What a snapshot keeps of each chunk: what hits, filters and the corpus listing need.
-_RECORD_KEYS = ("source_file", "title", "date", "date_int", "indexed_at")
+_RECORD_KEYS = (
+    "source_file",
+    "title",
+    "date",
+    "date_int",
+    "indexed_at",
+    "author",
+    "outlet",
+    "url",
+    "language",
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from rag.catalogue import Catalogue
 from rag.checks import check_question, check_top_k
 from rag.config import Settings
 from rag.embeddings import Embedder, build_embedder
+from rag.errors import IndexNotBuiltError
 from rag.extractive import ExtractiveAnswerer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
@@ -24,7 +25,14 @@ from rag.integrity import probe
 from rag.lexical import LexicalIndex
 from rag.retrieve import FusionConfig, HybridRetriever
 from rag.scoring import ExtractiveConfig, SentenceScorer
-from rag.store import Stores, describe_location, open_client, open_stores, reopen_client
+from rag.store import (
+    Stores,
+    describe_location,
+    open_client,
+    open_collection,
+    open_stores,
+    reopen_client,
+)
 from rag.types import Answer, Context, CorpusInfo, Usage
 from rag.verify import Verifier
 
@@ -49,9 +57,11 @@ class Pipeline:
         fusion: FusionConfig | None = None,
         extractive: ExtractiveConfig | None = None,
         reopen: Callable[[], Stores] | None = None,
+        texts: Callable[[], Collection | None] | None = None,
     ) -> None:
         """Args:
         stores: the chunk, sentence and generation-stamp collections (`rag.store.open_stores`).
+        texts: opens the article records' collection (extracted texts; `rag.articles`).
         llm: an OpenAI(-compatible) client (`openai.OpenAI`), used in OpenAI mode.
         reopen: returns the stores read from disk again (embedded mode), for when another
             process rewrote them.
@@ -69,7 +79,7 @@ class Pipeline:
             chunks, embedder, self.scorer, sentences, fusion, location, lexical, reopen
         )
         self.verifier = Verifier(self.scorer)
-        self.catalogue = Catalogue(settings, lexical, location)
+        self.catalogue = Catalogue(settings, lexical, location, texts)
         self._extractive = ExtractiveAnswerer(self.scorer, self.verifier)
         self._generative: GenerativeAnswerer | None = None
         if self.mode == "openai":
@@ -95,15 +105,24 @@ class Pipeline:
 
             llm = make_client(settings)
         embedder = embedder or build_embedder(settings, llm)
-        stores = open_stores(open_client(settings, create=False), settings, embedder)
+        clients = [open_client(settings, create=False)]  # the one reads go to, once reopened
+        stores = open_stores(clients[0], settings, embedder)
         if not settings.uses_server:  # a store torn by a killed process fails here, not later
             probe(list(stores), describe_location(settings))
 
         def reopen() -> Stores:
-            return open_stores(reopen_client(settings), settings, embedder)
+            clients[0] = reopen_client(settings)
+            return open_stores(clients[0], settings, embedder)
 
         reopens = None if settings.uses_server else reopen  # a server sees every writer
-        return cls(settings, embedder=embedder, stores=stores, llm=llm, reopen=reopens)
+
+        def texts() -> Collection | None:
+            try:
+                return open_collection(clients[0], settings, embedder, create=False, texts=True)
+            except IndexNotBuiltError:  # indexed before article records were kept
+                return None
+
+        return cls(settings, embedder=embedder, stores=stores, llm=llm, reopen=reopens, texts=texts)
 
     @property
     def store(self) -> Collection:

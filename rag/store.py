@@ -73,6 +73,11 @@ def sentences_name(chunks_name: str) -> str:
     return f"{chunks_name[:60]}-s"
 
 
+def texts_name(chunks_name: str) -> str:
+    """The collection holding a chunk collection's article records (metadata, extracted text)."""
+    return f"{chunks_name[:60]}-t"
+
+
 def state_name(chunks_name: str) -> str:
     """The one-record collection holding a chunk collection's generation stamp."""
     return f"{chunks_name[:60]}-g"
@@ -228,14 +233,18 @@ def open_collection(
     create: bool,
     sentences: bool = False,
     state: bool = False,
+    texts: bool = False,
 ) -> Collection:
     """Open (or with `create`, make) the chunk collection of the settings' embedding model.
 
     With `sentences`, the companion collection of per-sentence vectors instead; with `state`,
-    the one holding its generation stamp.
+    the one holding its generation stamp; with `texts`, the one holding its article records.
     """
     name = collection_name(settings, embedder.model_id)
-    name = sentences_name(name) if sentences else state_name(name) if state else name
+    if sentences or state or texts:
+        name = (
+            sentences_name(name) if sentences else state_name(name) if state else texts_name(name)
+        )
     ef: Any = ChromaEmbedding(embedder)  # chromadb types the parameter by its own classes
     try:
         if create:
@@ -274,9 +283,9 @@ def open_stores(client: ClientAPI, settings: Settings, embedder: Embedder) -> St
 
 
 def drop_collections(client: ClientAPI, settings: Settings, embedder: Embedder) -> None:
-    """Delete the chunk, sentence and stamp collections of the embedding model, if present."""
+    """Delete the chunk, sentence, stamp and article collections of the model, if present."""
     name = collection_name(settings, embedder.model_id)
-    for each in (name, sentences_name(name), state_name(name)):
+    for each in (name, sentences_name(name), state_name(name), texts_name(name)):
         try:
             client.delete_collection(each)
         except Exception as exc:

@@ -45,6 +45,10 @@ class Citation(BaseModel):
     # The file changed since it was indexed and the quote is no longer in it: the offsets
     # name the indexed version. (A quote still in the file is re-located instead.)
     stale: bool = False
+    page: int | None = None  # the PDF page the quote starts on
+    author: str = ""
+    outlet: str = ""
+    url: str = ""  # where the article was published (a page's, feed entry's or JSON's URL)
 
 
 class Usage(BaseModel):
@@ -99,6 +103,10 @@ class IndexedFile(BaseModel):
     date: dt.date | None
     chunks: int
     indexed_at: dt.datetime | None
+    author: str = ""
+    outlet: str = ""
+    url: str = ""
+    language: str = ""
 
 
 class CorpusInfo(BaseModel):

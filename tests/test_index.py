@@ -68,7 +68,7 @@ def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="not found"):
         build_index(tmp_path / "nope", settings, progress=False)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(BadInputError, match=r"No \.txt or \.md files"):
+    with pytest.raises(BadInputError, match=r"No articles in .*\.txt, \.md, \.html"):
         build_index(tmp_path / "empty", settings, progress=False)
 
 

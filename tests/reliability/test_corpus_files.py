@@ -46,6 +46,7 @@ def test_each_awkward_file_gets_the_right_treatment(messy: tuple[Path, Settings]
         "empty.txt": "no text",
         "image.txt": "binary data, or UTF-16 text without a byte-order mark; "
         "save text as UTF-8 to index it",
+        "notes.pdf": "not a readable PDF (Stream has ended unexpectedly)",
     }
     assert (
         list(report.warnings) == ["latin1.txt"] and "invalid UTF-8" in report.warnings["latin1.txt"]

@@ -31,7 +31,7 @@ def test_names_are_sanitised(tmp_path: Path, name: str, saved: str) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "problem"),
     [
-        ("a.pdf", ARTICLE, "only .txt and .md"),
+        ("a.exe", ARTICLE, "only .txt, .md"),
         ("big.txt", b"x" * 2000, "limit"),
         ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
         ("latin.txt", "café".encode("latin-1"), "UTF-8"),
