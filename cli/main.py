@@ -223,15 +223,23 @@ def eval_cmd(
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port to serve the chat on.")] = 8501) -> None:
-    """Open the Streamlit chat."""
-    spec = importlib.util.find_spec("ui")
-    if spec is None or not spec.submodule_search_locations:
+def ui(
+    port: Annotated[int, typer.Option(help="Port to serve the chat on.")] = 8501,
+    address: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: all interfaces).")
+    ] = None,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
+) -> None:
+    """Open the Streamlit chat (the model and index load before it serves)."""
+    if importlib.util.find_spec("ui") is None:
         typer.secho("Error: the ui package is not installed.", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    script = Path(next(iter(spec.submodule_search_locations))) / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    raise typer.Exit(subprocess.call([*command, "--browser.gatherUsageStats", "false"]))
+    command = [sys.executable, "-m", "ui.serve", "--server.port", str(port)]
+    if address:
+        command += ["--server.address", address]
+    if headless:
+        command += ["--server.headless", "true"]
+    raise typer.Exit(subprocess.call(command))
 
 
 def main(argv: list[str] | None = None) -> None:

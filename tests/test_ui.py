@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -26,23 +28,75 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts).replace("\\", "")  # Markdown escapes removed
 
 
-def test_ask_shows_answer_and_source_cards(app_env: None) -> None:
+def _html(at: AppTest) -> str:
+    """What the page drew with st.html (answers, chips, source cards, conflict tables)."""
+    return "\n".join(e.proto.body for e in at.get("html"))
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_ask_shows_the_answer_with_chips_and_a_sources_strip(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    at.chat_input[0].set_value("Where did Trump hand Putin the letter?").run()
-    assert not at.exception and not at.error
-    shown = _texts(at)
-    assert "Alaska" in shown and "[1]" in shown
-    assert "000_e5097b3054c473ee.txt" in shown  # a source card names the file
-    assert ":orange-background[US President Donald Trump delivered the letter by hand" in shown
+    shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
+    assert "Alaska" in shown
+    # [1] is a chip linking to its source card, the quote and title in its tooltip.
+    assert '<a class="rag-chip" href="#src-a1-1"' in shown and 'id="src-a1-1"' in shown
+    assert 'role="tooltip">“US President Donald Trump delivered the letter by hand' in shown
+    assert "<summary>Sources (2)" in shown  # one card per article, collapsed
+    assert "US First Lady Melania Trump has raised concern" in shown  # titles, not only files
+    assert "directly supported" in shown and "support 1.00" not in shown
+    assert '<mark class="rag-hl">US President Donald Trump delivered the letter' in shown
+    assert "date 2025-08-16" not in shown  # the whole article without its metadata line
     assert len(at.chat_message) == 2
+    frames = [e for e in at.main if getattr(e, "type", "") == "iframe"]
+    assert any("answer-a1" in str(f.proto) for f in frames)  # the answer is scrolled into view
+    assert any(b.label == "Download chat (Markdown)" for b in at.get("download_button"))
 
 
-def test_refusal_looks_like_a_refusal(app_env: None) -> None:
+def test_refusal_is_shown_once_with_closest_passages(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.chat_input[0].set_value("What is the boiling point of mercury?").run()
     assert not at.error
-    assert any("Nothing in the articles answers this" in i.value for i in at.info)
+    infos = [i.value for i in at.info]
+    assert len(infos) == 1
+    answer = at.session_state.turns[-1]["answer"]
+    assert answer["refused"] and answer["text"] not in _texts(at)  # not repeated below
+    if answer["closest"]:
+        assert "does not answer" in _html(at)
+
+
+def test_welcome_describes_the_corpus_and_offers_questions(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "5 articles, published 2025-08-16 to 2025-10-10" in _texts(at)
+    examples = [b for b in at.button if str(b.label).startswith("What do the articles say")]
+    assert 3 <= len(examples) <= 4
+    examples[0].click().run()
+    assert not at.exception and not at.error
+    assert at.session_state.turns[0]["content"] == examples[0].label
+    assert len(at.chat_message) == 2
+
+
+def test_an_impossible_date_range_blocks_asking(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    since, until = at.date_input[0], at.date_input[1]
+    since.set_value(dt.date(2025, 10, 10))
+    until.set_value(dt.date(2025, 8, 17)).run()
+    assert at.chat_input[0].proto.disabled
+    assert any("after “Published until”" in e.value for e in at.error)
+    assert "Value error" not in " ".join(e.value for e in at.error)
+
+
+def test_active_filters_are_shown_above_the_answer(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.date_input[0].set_value(dt.date(2025, 8, 17)).run()
+    assert any("undated article" in c.value for c in at.caption)  # the filter drops undated
+    _ask(at, "Where did Trump hand Putin the letter?")
+    assert "Filters: published from 2025-08-17" in _texts(at)
 
 
 def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,30 +106,30 @@ def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.M
     assert "rag index" in at.error[0].value
 
 
-def test_conflicting_sources_are_flagged(app_env: None) -> None:
+def test_conflicting_sources_are_a_side_by_side_table(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.chat_input[0].set_value("Did the letter mention the abducted children?").run()
-    assert not at.exception and not at.error
-    assert any("sources disagree" in w.value for w in at.warning)
-    values = {m.value for m in at.metric}  # one column per side of the disagreement
-    assert {"yes", "no"} <= values
-    assert "2025-10-10" in _texts(at)
+    shown = _html(_ask(at, "Did the letter mention the abducted children?"))
+    assert "The sources differ on:" in shown and '<table class="rag-conflict">' in shown
+    assert "<td><b>yes</b></td>" in shown and "<td><b>no</b></td>" in shown
+    assert "10 Oct 2025" in shown and "Sources disagree:" not in shown
 
 
 def test_source_filter_changes_the_sources(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     only = "003_1305e3d104303dd2.txt"
     at.multiselect[0].set_value([only]).run()
-    at.chat_input[0].set_value("Where did Trump hand Putin the letter?").run()
-    assert not at.exception and not at.error
-    files = {c.value.replace("\\", "").split(" · ")[0] for c in at.caption if " · " in c.value}
+    shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
+    files = set(re.findall(r'<span title="file name">([^<]+)</span>', shown))
     assert files == {only}
+    assert "Filters: only US First Lady Melania Trump wrote" in _texts(at)
 
 
 def test_download_and_new_chat(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.chat_input[0].set_value("Where was Melania Trump born?").run()
+    _ask(at, "Where was Melania Trump born?")
     assert len(at.chat_message) == 2
+    # The download is offered right after the first answer (it lagged one answer before).
+    assert any("Markdown" in b.label for b in at.get("download_button"))
     new_chat = next(b for b in at.button if b.label == "New chat")
     new_chat.click().run()
     assert len(at.chat_message) == 0

@@ -10,7 +10,7 @@ from evals import run_suite
 from evals.runner import DEFAULT_RUNS
 from rag import Settings
 
-PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "pages" / "1_Evals.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "evals_page.py")
 
 CASES = """\
   - id: birthplace

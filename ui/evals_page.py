@@ -14,7 +14,7 @@ from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
 from rag import RagError
 
-SUITES = Path(__file__).resolve().parents[2] / "evals" / "suites"
+SUITES = Path(__file__).resolve().parents[1] / "evals" / "suites"
 
 
 def run_panel() -> None:
