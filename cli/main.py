@@ -1,4 +1,4 @@
-"""The `rag` command: index, ask, eval, ui."""
+"""The `rag` command: index, ask, eval, feedback, ui."""
 
 from __future__ import annotations
 
@@ -240,6 +240,27 @@ def ui(
     if headless:
         command += ["--server.headless", "true"]
     raise typer.Exit(subprocess.call(command))
+
+
+feedback_app = typer.Typer(help="Readers' 👍/👎 from the chat.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Suite file to write (YAML).")] = Path(
+        "feedback.yaml"
+    ),
+) -> None:
+    """Write the chat's feedback as an eval suite: 👎 as cases to complete, 👍 as regressions."""
+    from evals.feedback import export_suite, feedback_path
+
+    settings = _settings()
+    text = export_suite(feedback_path(settings), settings.corpus_dir)
+    if not text:
+        _fail(RagError(f"No feedback yet in {feedback_path(settings)}: rate answers in the chat."))
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"Wrote {text.count(chr(10) + '  - id: ')} cases to {out}; run `rag eval {out}`.")
 
 
 def main(argv: list[str] | None = None) -> None:

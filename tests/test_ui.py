@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from evals.feedback import entries, feedback_path
 from rag import Settings
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
@@ -153,3 +154,24 @@ def test_a_damaged_store_is_offered_a_rebuild(
     assert any("Rebuilt:" in str(s.value) for s in at.success)
     at = AppTest.from_file(APP, default_timeout=300).run()  # a new visit: the store answers
     assert not at.error and not at.exception
+
+
+def test_thumbs_down_with_a_comment_is_kept(app_env: None, sample_settings: Settings) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where did Trump hand Putin the letter?")
+    vote = at.get("feedback")[0]
+    vote.set_value(0).run()  # 👎
+    assert not at.exception
+    at.text_input(key="comment-1").input("It left out the date").run()
+    kept = entries(feedback_path(sample_settings))
+    assert kept[-1].rating == -1 and kept[-1].comment == "It left out the date"
+    assert kept[-1].answer.question == "Where did Trump hand Putin the letter?"
+
+
+def test_regenerate_asks_the_last_question_again(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where was Melania Trump born?")
+    next(b for b in at.button if b.label == "Regenerate").click().run()
+    assert not at.exception and not at.error
+    assert [t["content"] for t in at.session_state.turns][0] == "Where was Melania Trump born?"
+    assert len(at.session_state.turns) == 2

@@ -13,11 +13,12 @@ from typing import Any
 
 import streamlit as st
 
+from evals import feedback
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.errors import StoreDamagedError
 from rag.types import CorpusInfo
-from ui.html import STYLE
+from ui.markup import STYLE
 from ui.render import Reader, answer_md, md, scroll_to, show_answer
 from ui.sidebar import Choice, sidebar
 from ui.state import (
@@ -71,8 +72,8 @@ def _example(column: Any, question: str) -> None:
         st.session_state.pending = question
 
 
-def draw_turns(turns: list[dict[str, Any]], reader: Reader) -> None:
-    """The conversation so far, every answer with its chips and sources."""
+def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None:
+    """The conversation so far, every answer with its chips, sources and 👍/👎."""
     for i, turn in enumerate(turns):
         with st.chat_message(turn["role"]):
             if turn["role"] == "user":
@@ -81,6 +82,43 @@ def draw_turns(turns: list[dict[str, Any]], reader: Reader) -> None:
             if turn.get("filters"):
                 st.caption(f"Filters: {md(turn['filters'])}")
             show_answer(Answer.model_validate(turn["answer"]), f"a{i}", reader)
+            rate(turn, i, votes, last=i == len(turns) - 1)
+
+
+def rate(turn: dict[str, Any], i: int, votes: Path, *, last: bool) -> None:
+    """👍/👎 (kept in the feedback file, with an optional comment) and, on the last answer,
+    a button that asks again."""
+    left, right = st.columns([3, 1])
+    with left:
+        st.feedback("thumbs", key=f"vote-{i}", on_change=_voted, args=(turn, i, votes))
+        if turn.get("feedback_id"):
+            st.text_input(
+                "Comment (optional)",
+                key=f"comment-{i}",
+                placeholder="What was wrong or missing?",
+                on_change=_commented,
+                args=(turn, i, votes),
+            )
+    if last and right.button("Regenerate", icon=":material/refresh:", key=f"again-{i}"):
+        st.session_state.turns = st.session_state.turns[:-2]
+        st.session_state.pending = turn["answer"]["question"]
+        st.rerun()
+
+
+def _voted(turn: dict[str, Any], i: int, votes: Path) -> None:
+    choice = st.session_state.get(f"vote-{i}")
+    if choice is None:
+        return
+    rating = 1 if choice == 1 else -1
+    if turn.get("feedback_id"):
+        feedback.rerate(votes, turn["feedback_id"], rating)
+    else:
+        answer = Answer.model_validate(turn["answer"])
+        turn["feedback_id"] = feedback.record(votes, answer, rating)
+
+
+def _commented(turn: dict[str, Any], i: int, votes: Path) -> None:
+    feedback.comment(votes, turn["feedback_id"], st.session_state.get(f"comment-{i}", ""))
 
 
 def chat_page() -> None:
@@ -106,7 +144,7 @@ def chat_page() -> None:
 
     if not turns:
         welcome(pipeline.corpus())
-    draw_turns(turns, reader)
+    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings))
     target = st.session_state.pop("scroll_to", None)
     if target:
         scroll_to(target, f"{len(turns)}")

@@ -10,9 +10,10 @@ from typing import Any
 import streamlit as st
 
 from evals import charts, run_suite
+from evals.feedback import entries, export_suite, feedback_path
 from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
-from rag import RagError
+from rag import RagError, Settings
 
 SUITES = Path(__file__).resolve().parents[1] / "evals" / "suites"
 
@@ -129,10 +130,33 @@ def _result(row: dict[str, Any]) -> str:
     return "PASS" if row["scores"].get("passed") == 1.0 else "FAIL"
 
 
+def feedback_panel() -> None:
+    """Readers' 👍/👎 from the chat as a suite file to download (`rag feedback export`)."""
+    try:
+        settings = Settings.load(env_file=".env" if Path(".env").is_file() else None)
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    path = feedback_path(settings)
+    kept = entries(path)
+    down = sum(1 for e in kept if e.rating < 0)
+    with st.expander(f"Readers' feedback: {len(kept) - down} 👍, {down} 👎"):
+        if not kept:
+            st.caption("Rate answers in the chat with 👍/👎; they become eval cases here.")
+            return
+        st.caption(
+            "👎 answers become cases for you to complete (expected sources and facts); "
+            "👍 answers become regression cases. `rag eval` runs the file as it is."
+        )
+        suite = export_suite(path, settings.corpus_dir)
+        st.download_button("Export feedback as a suite", suite, "feedback.yaml", "text/yaml")
+
+
 def main() -> None:
     """Render the Evals page."""
     st.set_page_config(page_title="Evals", page_icon="📊")
     st.title("Evals")
+    feedback_panel()
     with st.expander("Run a suite", expanded=not any(iter_runs())):
         run_panel()
     runs = list(iter_runs())

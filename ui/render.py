@@ -1,5 +1,5 @@
 """How answers, sources, conflicts and refusals are drawn: article and model text as text
-(escaped Markdown here, escaped HTML in `ui.html`)."""
+(escaped Markdown here, escaped HTML in `ui.markup`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import streamlit as st
 
 from rag import Answer
 from rag.conflicts import conflict_note
-from ui.html import answer_html, conflicts_html, date_text, sources_html
+from ui.markup import answer_html, conflicts_html, date_text, sources_html
 
 Reader = Callable[[str], tuple[str, int] | None]  # source file -> (text, body start) or None
 # What a Markdown renderer would make clickable on its own: URLs with a scheme, www. addresses,
@@ -61,6 +61,7 @@ def scroll_to(element_id: str, nonce: str) -> None:
       const el = window.parent.document.getElementById({json.dumps(element_id)});
       const box = el && el.closest('[data-testid="stChatMessage"]');
       if (box) {{
+        box.style.scrollMarginTop = "4.5rem";  // below Streamlit's fixed header
         box.scrollIntoView({{block: "start"}});
         if (again) setTimeout(() => go(0, false), 300);  // once more, after late layout
       }} else if (tries > 0) setTimeout(() => go(tries - 1, again), 100);

@@ -13,7 +13,7 @@ from index import build_index
 from rag import Answer, Filters, Pipeline, RagError
 from rag.corpus import MAX_UPLOAD_BYTES, save_upload
 from rag.types import CorpusInfo
-from ui.html import date_text
+from ui.markup import date_text
 from ui.render import answer_md, as_markdown, md
 
 

@@ -233,14 +233,15 @@ def _card(
 
 
 def conflicts_html(answer: Answer, aid: str) -> str:
-    """Each disagreement as a table: what each side says, its quote, article and date."""
+    """Each disagreement as a table: what each side says, its quote, article and date (two
+    columns, so it fits a phone)."""
     blocks = []
     for conflict in answer.conflicts:
         rows = "".join(_side_row(answer, conflict, i, aid) for i in range(len(conflict.sides)))
         blocks.append(
             f"<p><b>The sources differ on:</b> {escape(conflict.slot)}</p>"
             '<table class="rag-conflict"><thead><tr><th scope="col">Says</th>'
-            '<th scope="col">Quote</th><th scope="col">Article</th><th scope="col">Date</th>'
+            '<th scope="col">Where and when</th>'
             f"</tr></thead><tbody>{rows}</tbody></table>"
         )
     return "".join(blocks)
@@ -256,6 +257,6 @@ def _side_row(answer: Answer, conflict: Conflict, i: int, aid: str) -> str:
     title = escape((c.title if c else "") or side.source_file)
     return (
         f"<tr><td><b>{escape(side.value)}</b></td><td>“{quote}” "
-        f'<a class="rag-chip" href="#src-{aid}-{side.citation}">{side.citation}</a></td>'
-        f"<td>{title}</td><td>{escape(date_text(side.date))}</td></tr>"
+        f'<a class="rag-chip" href="#src-{aid}-{side.citation}">{side.citation}</a>'
+        f'<div class="rag-meta">{title} · {escape(date_text(side.date))}</div></td></tr>'
     )
