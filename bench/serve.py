@@ -45,16 +45,18 @@ def running_chat(env: Mapping[str, str], cwd: Path, timeout: float = 180) -> Ite
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, timeout)
+        _wait_healthy(url, timeout, server)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def _wait_healthy(url: str, timeout: float) -> None:
+def _wait_healthy(url: str, timeout: float, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"`rag ui` exited with code {server.returncode} before serving")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
                 return

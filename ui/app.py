@@ -149,7 +149,7 @@ def chat_page() -> None:
     if target:
         scroll_to(target, f"{len(turns)}")
     if choice.problem:
-        st.error(f"Fix the filters in the sidebar to ask: {choice.problem}")
+        st.error(f"Asking is paused until the filters in the sidebar can match: {choice.problem}")
     typed = st.chat_input("Ask about the articles", disabled=bool(choice.problem))
     question = typed or st.session_state.pop("pending", None)
     if question and not choice.problem:

@@ -57,16 +57,23 @@ def scroll_to(element_id: str, nonce: str) -> None:
     request a new component, so it runs again for the next answer.
     """
     script = f"""<script>/* {nonce} */
-    const go = (tries, again) => {{
-      const el = window.parent.document.getElementById({json.dumps(element_id)});
+    const doc = window.parent.document;
+    let moved = false;  // the reader scrolled: leave the page where they put it
+    for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) {{
+      doc.addEventListener(kind, () => {{ moved = true; }}, {{once: true, capture: true}});
+    }}
+    const go = (tries) => {{
+      const el = doc.getElementById({json.dumps(element_id)});
       const box = el && el.closest('[data-testid="stChatMessage"]');
-      if (box) {{
-        box.style.scrollMarginTop = "4.5rem";  // below Streamlit's fixed header
-        box.scrollIntoView({{block: "start"}});
-        if (again) setTimeout(() => go(0, false), 300);  // once more, after late layout
-      }} else if (tries > 0) setTimeout(() => go(tries - 1, again), 100);
+      if (!box) {{ if (tries > 0) setTimeout(() => go(tries - 1), 100); return; }}
+      box.style.scrollMarginTop = "4.5rem";  // below Streamlit's fixed header
+      // Streamlit keeps a chat pinned to its bottom while late parts render: hold the answer's
+      // top in view for a moment unless the reader moves.
+      for (const wait of [0, 250, 600, 1000, 1600]) {{
+        setTimeout(() => {{ if (!moved) box.scrollIntoView({{block: "start"}}); }}, wait);
+      }}
     }};
-    go(30, true);
+    go(30);
     </script>"""
     st.iframe(script, height=1)  # our own script, no corpus text in it
 

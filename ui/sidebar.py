@@ -69,7 +69,7 @@ def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
             f"“Published from” ({since_d}) is after “Published until” ({until_d}): no article "
             "can match. Swap the dates or clear one to ask."
         )
-        st.error(problem)
+        st.error("“Published from” is after “Published until”.")
         return Choice(top_k, None, problem, "")
     try:
         filters = Filters.coerce({"sources": sources, "since": since_d, "until": until_d})
@@ -138,11 +138,10 @@ def uploads(pipeline: Pipeline) -> None:
 def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]]:
     settings = pipeline.settings
     results: list[tuple[str, str]] = []
-    saved = 0
+    saved: list[str] = []
     for upload in files:
         try:
-            save_upload(settings.upload_dir, upload.name, upload.getvalue())
-            saved += 1
+            saved.append(save_upload(settings.upload_dir, upload.name, upload.getvalue()).name)
         except RagError as exc:
             results.append(("error", f"Not added: {exc}"))
     if files and not saved:
@@ -161,7 +160,8 @@ def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]
             on_progress=advance,
         )
         pipeline.refresh()
-        results.insert(0, ("ok", report.summary()))
+        added = f"Added {', '.join(saved)}. " if saved else ""
+        results.insert(0, ("ok", added + report.summary()))
     except RagError as exc:
         results.append(("error", str(exc)))
     bar.empty()
