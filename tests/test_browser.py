@@ -148,6 +148,12 @@ def test_thumbs_down_becomes_a_suite_rag_eval_accepts(
     assert suite.cases[-1].question == "Where was Melania Trump born?"
     assert "to-complete" in suite.cases[-1].tags
     assert "It should say Sevnica" in out.read_text(encoding="utf-8")
+    page.reload()  # a new session: the conversation is listed in the sidebar, and reopens
+    page.get_by_text("Saved conversations").first.click()
+    page.get_by_role("button", name="Where was Melania Trump born?").first.click()
+    page.locator("#answer-a1").wait_for(timeout=30_000)
+    assert "Slovenia" in page.locator("#answer-a1").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "conversation-reopened.png"))
 
 
 def test_phone_viewport_keeps_the_answer_in_view(app_url: str) -> None:

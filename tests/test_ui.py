@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from evals.feedback import entries, feedback_path
+from index import build_index
 from rag import Settings
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
@@ -166,6 +167,9 @@ def test_thumbs_down_with_a_comment_is_kept(app_env: None, sample_settings: Sett
     kept = entries(feedback_path(sample_settings))
     assert kept[-1].rating == -1 and kept[-1].comment == "It left out the date"
     assert kept[-1].answer.question == "Where did Trump hand Putin the letter?"
+    at = AppTest.from_file(APP, default_timeout=120).run()  # a new visit reopens it
+    next(b for b in at.button if b.label == "Where did Trump hand Putin the letter?").click().run()
+    assert at.get("feedback")[0].value == 0  # with its 👎
 
 
 def test_regenerate_asks_the_last_question_again(app_env: None) -> None:
@@ -175,3 +179,40 @@ def test_regenerate_asks_the_last_question_again(app_env: None) -> None:
     assert not at.exception and not at.error
     assert [t["content"] for t in at.session_state.turns][0] == "Where was Melania Trump born?"
     assert len(at.session_state.turns) == 2
+
+
+def test_conversations_are_kept_reopened_renamed_and_deleted(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where was Melania Trump born?")
+    at = AppTest.from_file(APP, default_timeout=120).run()  # a new visit: an empty chat
+    assert len(at.chat_message) == 0
+    opened = next(b for b in at.button if b.label == "Where was Melania Trump born?")
+    opened.click().run()
+    assert len(at.chat_message) == 2 and "Slovenia" in _html(at)
+    at.text_input(key=f"name-{at.session_state.chat_id}").input("Melania's birthplace").run()
+    assert any(str(b.label).endswith("Melania's birthplace") for b in at.button)
+    next(b for b in at.button if b.key == f"del-{at.session_state.chat_id}").click().run()
+    assert not any(str(b.label).endswith("Melania's birthplace") for b in at.button)
+    assert len(at.chat_message) == 0  # the open conversation was the deleted one
+
+
+def test_an_uploaded_article_can_be_removed(
+    sample_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "articles"
+    shutil.copytree(sample_settings.corpus_dir, corpus)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "owls.txt").write_text("date 2025-09-02 Owls\n\nA hall of mechanical owls.\n")
+    settings = Settings(chroma_path=tmp_path / "chroma", corpus_dir=corpus, upload_dir=uploads)
+    build_index(corpus, settings, progress=False)
+    monkeypatch.setenv("RAG_CHROMA_PATH", str(settings.chroma_path))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("RAG_UPLOAD_DIR", str(uploads))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert any("6 articles" in e.label for e in at.expander)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert not at.exception
+    assert not (uploads / "owls.txt").exists()
+    assert any("1 removed" in s.value for s in at.success)
+    assert any("5 articles" in e.label for e in at.expander)

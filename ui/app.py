@@ -7,13 +7,14 @@ index is updated through `index`). Corpus text is always escaped, never rendered
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from evals import feedback
+from evals import conversations, feedback
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.errors import StoreDamagedError
@@ -90,7 +91,13 @@ def rate(turn: dict[str, Any], i: int, votes: Path, *, last: bool) -> None:
     a button that asks again."""
     left, right = st.columns([3, 1])
     with left:
-        st.feedback("thumbs", key=f"vote-{i}", on_change=_voted, args=(turn, i, votes))
+        st.feedback(
+            "thumbs",
+            key=f"vote-{i}",
+            default=turn.get("vote"),  # a reopened conversation shows its earlier verdicts
+            on_change=_voted,
+            args=(turn, i, votes),
+        )
         if turn.get("feedback_id"):
             st.text_input(
                 "Comment (optional)",
@@ -115,6 +122,15 @@ def _voted(turn: dict[str, Any], i: int, votes: Path) -> None:
     else:
         answer = Answer.model_validate(turn["answer"])
         turn["feedback_id"] = feedback.record(votes, answer, rating)
+    turn["vote"] = choice
+    keep(load_settings())
+
+
+def keep(settings: Settings) -> None:
+    """Save the open conversation (its verdicts included) beside the store."""
+    chat_id = st.session_state.setdefault("chat_id", uuid.uuid4().hex)
+    turns = st.session_state.setdefault("turns", [])
+    conversations.save(conversations.conversations_path(settings), chat_id, turns)
 
 
 def _commented(turn: dict[str, Any], i: int, votes: Path) -> None:
@@ -182,6 +198,7 @@ def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str,
             "filters": choice.described,
         }
     )
+    keep(pipeline.settings)
     st.session_state.scroll_to = f"answer-a{len(turns) - 1}"
     st.rerun()  # sidebar downloads and the answer's chips and sources drawn from the kept turn
 

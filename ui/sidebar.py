@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from evals import conversations
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError
-from rag.corpus import MAX_UPLOAD_BYTES, save_upload
+from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
 from ui.markup import date_text
 from ui.render import answer_md, as_markdown, md
@@ -37,14 +40,55 @@ def sidebar(pipeline: Pipeline) -> Choice:
         if settings.openai_api_key is None:
             st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
     if st.button("New chat", icon=":material/add_comment:"):
-        st.session_state.turns = []
+        new_chat()
+    conversations_panel(conversations.conversations_path(settings))
     top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
     corpus = pipeline.corpus()
     choice = filters_panel(corpus, top_k)
     corpus_panel(corpus)
     uploads(pipeline)
+    remove_panel(pipeline, corpus)
     downloads()
     return choice
+
+
+def new_chat() -> None:
+    """Start an empty conversation (the last one stays saved)."""
+    st.session_state.turns = []
+    st.session_state.chat_id = uuid.uuid4().hex
+
+
+def conversations_panel(path: Path) -> None:
+    """Saved conversations: reopen, delete, and rename the open one."""
+    saved = conversations.listed(path)
+    current = st.session_state.get("chat_id")
+    with st.expander(f"Saved conversations ({len(saved)})"):
+        if not saved:
+            st.caption("Each conversation is kept here after its first answer.")
+            return
+        for item in saved[:30]:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            mark = "▸ " if item.id == current else ""
+            if left.button(
+                f"{mark}{item.title}",
+                key=f"open-{item.id}",
+                type="tertiary",
+                help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
+            ):
+                st.session_state.turns = conversations.load(path, item.id)
+                st.session_state.chat_id = item.id
+                st.rerun()
+            if right.button("", icon=":material/delete:", key=f"del-{item.id}", help="Delete"):
+                conversations.delete(path, item.id)
+                if item.id == current:
+                    new_chat()
+                st.rerun()
+        titles = {item.id: item.title for item in saved}
+        if current in titles:
+            name = st.text_input("Rename this conversation", titles[current], key=f"name-{current}")
+            if name.strip() and name.strip() != titles[current]:
+                conversations.rename(path, current, name)
+                st.rerun()
 
 
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
@@ -146,6 +190,13 @@ def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]
             results.append(("error", f"Not added: {exc}"))
     if files and not saved:
         return results
+    return _reindex(pipeline, saved, results)
+
+
+def _reindex(
+    pipeline: Pipeline, saved: list[str], results: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    settings = pipeline.settings
     bar = st.progress(0.0, text="Indexing…")
 
     def advance(done: int, total: int) -> None:
@@ -166,6 +217,23 @@ def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]
         results.append(("error", str(exc)))
     bar.empty()
     return results
+
+
+def remove_panel(pipeline: Pipeline, corpus: CorpusInfo) -> None:
+    """Remove an uploaded article: its file, then its chunks (the index drops files that are
+    gone from the folders)."""
+    added = [f for f in corpus.files if f.source_file.startswith(UPLOADS_PREFIX)]
+    if not added:
+        return
+    with st.expander("Remove an uploaded article"):
+        names = {f.source_file: f"{f.title or f.source_file} ({f.source_file})" for f in added}
+        chosen = st.selectbox("Article", list(names), format_func=names.__getitem__)
+        if not st.button("Remove", icon=":material/delete:"):
+            return
+        path = pipeline.settings.upload_dir / chosen.removeprefix(UPLOADS_PREFIX)
+        path.unlink(missing_ok=True)
+        st.session_state.upload_results = _reindex(pipeline, [], [])
+        st.rerun()
 
 
 def downloads() -> None:
