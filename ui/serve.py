@@ -10,8 +10,14 @@ import math
 import sys
 from pathlib import Path
 
+import pandas  # noqa: F401  (st.dataframe's first use imports it: done before a visitor)
 from streamlit.web import cli as streamlit_cli
 
+# The pages' own imports (evals alone takes ~2 s), loaded before a visitor arrives.
+import evals.charts  # noqa: F401
+import evals.report  # noqa: F401
+import ui.render  # noqa: F401
+import ui.sidebar  # noqa: F401
 from rag import RagError
 from rag.corpus import MAX_UPLOAD_BYTES
 from ui.state import load_settings, warm

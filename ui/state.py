@@ -31,10 +31,10 @@ def settings_key(settings: Settings) -> str:
 
 
 def warm(settings: Settings) -> Pipeline:
-    """Build the pipeline now and run one search, so the embedding model is loaded too."""
+    """Build the pipeline now and answer one question, so every model is loaded too."""
     pipeline = Pipeline.from_settings(settings)
     pipeline.corpus()
-    pipeline.retrieve("warm up", top_k=1)
+    pipeline.answer("What do the articles say?")  # loads every model an answer needs
     _WARM[settings_key(settings)] = pipeline
     return pipeline
 
