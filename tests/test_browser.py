@@ -105,6 +105,7 @@ def test_answer_in_view_chips_open_sources_and_conflicts_side_by_side(page: Any)
     chip = page.locator("#answer-a3 .rag-chip").first
     chip.hover()
     assert page.locator("#answer-a3 .rag-tip").first.is_visible()  # the quote on hover
+    page.screenshot(path=str(ARTIFACTS / "chip-hover.png"))
     chip.click()
     page.wait_for_timeout(500)
     target = page.locator(".rag-card:target")
