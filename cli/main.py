@@ -214,6 +214,12 @@ def eval_cmd(
     for name, mean, n, spread, _ in metric_rows(report):
         typer.echo(f"{name:<20} {mean:>7}  n={n:<5} {spread}")
     typer.echo(f"errors: {len(report.errors)}; reports in {report.run_dir}")
+    if report.comparison and report.comparison.mismatch:
+        typer.secho(
+            "warning: the compared runs differ in " + "; ".join(report.comparison.mismatch),
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if report.comparison and report.comparison.regressed:
         typer.echo(f"regressed: {', '.join(report.comparison.regressed)}")
     for failure in failures:

@@ -68,3 +68,8 @@ def test_page_compares_runs_and_drills_into_cases(
     at.toggle[0].set_value(True).run()
     case_box = next(s for s in at.selectbox if s.label == "Case")
     assert case_box.options == ["birthplace #1"]  # only the failed case is listed
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "Expected" in shown and "000_e5097b3054c473ee.txt" in shown  # expected vs answered
+    assert "Retrieved passages" in shown
+    assert any("not like for like" in w.value and "settings:" in w.value for w in at.warning)
+    assert run_box.format_func(run_box.value).startswith("mini · extractive · ")
