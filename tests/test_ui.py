@@ -46,6 +46,9 @@ def test_ask_shows_the_answer_with_chips_and_a_sources_strip(app_env: None) -> N
     assert not at.exception
     shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
     assert "Alaska" in shown
+    # Screen readers hear who speaks (Streamlit's chat messages carry no role label).
+    assert '<span class="rag-sr">You: </span>Where did Trump' in shown
+    assert '<span class="rag-sr">Assistant: </span>' in shown
     # [1] is a chip linking to its source card, the quote and title in its tooltip.
     assert '<a class="rag-chip" href="#src-a1-1"' in shown and 'id="src-a1-1"' in shown
     assert 'role="tooltip">“US President Donald Trump delivered the letter by hand' in shown

@@ -19,7 +19,7 @@ from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.errors import StoreDamagedError
 from rag.types import CorpusInfo
-from ui.markup import STYLE
+from ui.markup import STYLE, user_html
 from ui.render import Reader, answer_md, md, scroll_to, show_answer
 from ui.sidebar import Choice, sidebar
 from ui.state import (
@@ -78,7 +78,7 @@ def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None
     for i, turn in enumerate(turns):
         with st.chat_message(turn["role"]):
             if turn["role"] == "user":
-                st.markdown(md(turn["content"]))
+                st.html(user_html(turn["content"]))
                 continue
             if turn.get("filters"):
                 st.caption(f"Filters: {md(turn['filters'])}")
@@ -175,7 +175,7 @@ def chat_page() -> None:
 def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str, Any]]) -> None:
     """Stream the answer to `question`, keep it, and redraw the page with it in view."""
     with st.chat_message("user"):
-        st.markdown(md(question))
+        st.html(user_html(question))
     history = [{"role": t["role"], "content": t["content"]} for t in turns]
     with st.chat_message("assistant"):
         if choice.described:

@@ -186,7 +186,7 @@ def feedback_panel() -> None:
     path = feedback_path(settings)
     kept = entries(path)
     down = sum(1 for e in kept if e.rating < 0)
-    with st.expander(f"Readers' feedback: {len(kept) - down} 👍, {down} 👎"):
+    with st.expander(f"Readers' feedback: {len(kept) - down} helpful, {down} not helpful"):
         if not kept:
             st.caption("Rate answers in the chat with 👍/👎; they become eval cases here.")
             return

@@ -21,7 +21,9 @@ _SENTENCE_START = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=\S)")
 
 # The highlight is dark text on pale yellow (15:1); chips are white on dark blue (8.6:1).
 STYLE = """<style>
-.rag-answer{white-space:pre-wrap;line-height:1.6;margin:0}
+.rag-answer,.rag-user{white-space:pre-wrap;line-height:1.6;margin:0}
+.rag-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);
+  white-space:nowrap}
 .rag-chip{position:relative;display:inline-block;min-width:1.4em;padding:0 .35em;margin:0 .1em;
   border-radius:.7em;background:#1e3a8a;color:#fff !important;font-size:.78em;font-weight:600;
   text-align:center;text-decoration:none !important;line-height:1.5;vertical-align:.1em}
@@ -124,7 +126,13 @@ def answer_html(text: str, citations: list[Citation], aid: str) -> str:
         )
         cursor = match.end()
     parts.append(escape(text[cursor:]))
-    return f'<div class="rag-answer" id="answer-{aid}">{"".join(parts)}</div>'
+    label = '<span class="rag-sr">Assistant: </span>'  # Streamlit's messages have no role label
+    return f'<div class="rag-answer" id="answer-{aid}">{label}{"".join(parts)}</div>'
+
+
+def user_html(text: str) -> str:
+    """A question as the reader typed it, labelled for screen readers."""
+    return f'<div class="rag-user"><span class="rag-sr">You: </span>{escape(text)}</div>'
 
 
 def by_article(citations: list[Citation]) -> dict[str, list[Citation]]:

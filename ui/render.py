@@ -101,7 +101,9 @@ def show_answer(answer: Answer, aid: str, article: Reader) -> None:
     """A finished answer: its text with citation chips (or the refusal, once), warnings,
     the disagreement table and the compact sources strip."""
     if answer.refused:
-        st.info(answer.text or "Nothing in the articles answers this.", icon="🔍")
+        st.info(
+            answer.text or "Nothing in the articles answers this.", icon=":material/search_off:"
+        )
         st.caption("Try rephrasing, or widen the filters.")
         show_closest(answer, aid, article)
         return
