@@ -112,7 +112,11 @@ def test_answer_in_view_chips_open_sources_and_conflicts_side_by_side(page: Any)
     assert target.count() == 1 and target.is_visible() and _in_view(page, ".rag-card:target")
     page.screenshot(path=str(ARTIFACTS / "chip-opens-source.png"))
     page.locator(".rag-card:target summary", has_text="Whole article").click()
-    assert "date 2025" not in page.locator(".rag-card:target .rag-article").inner_text()
+    article = page.locator(".rag-card:target .rag-article")
+    assert "date 2025" not in article.inner_text()
+    page.wait_for_timeout(300)
+    assert article.evaluate("e => e.scrollTop") > 0  # scrolled to the quote
+    assert _in_view(page, ".rag-card:target .rag-article mark")
     page.screenshot(path=str(ARTIFACTS / "article-expanded.png"), full_page=True)
 
 

@@ -20,7 +20,7 @@ from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.errors import StoreDamagedError
 from rag.types import CorpusInfo
 from ui.markup import STYLE, user_html
-from ui.render import Reader, answer_md, md, scroll_to, show_answer
+from ui.render import Reader, answer_md, md, page_script, show_answer
 from ui.sidebar import Choice, sidebar
 from ui.state import (
     date_range,
@@ -162,8 +162,8 @@ def chat_page() -> None:
         welcome(pipeline.corpus())
     draw_turns(turns, reader, feedback.feedback_path(pipeline.settings))
     target = st.session_state.pop("scroll_to", None)
-    if target:
-        scroll_to(target, f"{len(turns)}")
+    if turns:
+        page_script(target, f"{len(turns)}-{bool(target)}")
     if choice.problem:
         st.error(f"Asking is paused until the filters in the sidebar can match: {choice.problem}")
     typed = st.chat_input("Ask about the articles", disabled=bool(choice.problem))

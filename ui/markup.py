@@ -44,7 +44,7 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 .rag-quote{white-space:pre-line;margin:.35rem 0;padding:.3rem .6rem;font-size:.9rem;
   border-left:3px solid #1e3a8a;scroll-margin-top:5rem}
 .rag-quote .rag-n{font-weight:700;color:#1e3a8a;margin-right:.3rem}
-.rag-article{max-height:22rem;overflow:auto;white-space:pre-wrap;font-size:.88rem;
+.rag-article{position:relative;max-height:22rem;overflow:auto;white-space:pre-wrap;font-size:.88rem;
   padding:.4rem .6rem;background:#f8fafc;border-radius:.3rem}
 .rag-article mark{scroll-margin-top:3rem}
 .rag-conflict{width:100%;border-collapse:collapse;font-size:.88rem;margin:.3rem 0}

@@ -49,33 +49,45 @@ def answer_md(text: str) -> str:
     return _MARKER_MD.sub(r"[\1]", "".join(parts))
 
 
-def scroll_to(element_id: str, nonce: str) -> None:
-    """Scroll the page so the element's top is in view, once, after the run that drew it.
+def page_script(element_id: str | None, nonce: str) -> None:
+    """Behaviour HTML alone cannot give, from a tiny same-origin component (our own script;
+    no corpus text in it):
 
-    Streamlit keeps a chat scrolled to its bottom; a zero-height component (same origin as the
-    page) moves the view back to the answer's top a moment after it is drawn. `nonce` makes each
-    request a new component, so it runs again for the next answer.
+    - after an answer is drawn, scroll so its top is in view. Streamlit keeps a chat pinned to
+      its bottom while late parts render, so the answer's top is held in view for a moment,
+      unless the reader scrolls, clicks or types;
+    - opening a "Whole article" scrolls its text to the first cited quote.
+
+    `nonce` makes each request a new component, so it runs again for the next answer.
     """
     script = f"""<script>/* {nonce} */
     const doc = window.parent.document;
-    let moved = false;  // the reader scrolled: leave the page where they put it
+    // One listener, from the newest component (a removed frame's functions no longer run).
+    if (doc.ragToggle) doc.removeEventListener("toggle", doc.ragToggle, true);
+    doc.ragToggle = (event) => {{
+      const details = event.target;
+      const text = details.open && details.querySelector(":scope > .rag-article");
+      const mark = text && text.querySelector("mark");
+      if (mark) text.scrollTop = Math.max(0, mark.offsetTop - 24);
+    }};
+    doc.addEventListener("toggle", doc.ragToggle, true);  // toggle does not bubble: capture
+    const target = {json.dumps(element_id)};
+    let moved = false;
     for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) {{
       doc.addEventListener(kind, () => {{ moved = true; }}, {{once: true, capture: true}});
     }}
     const go = (tries) => {{
-      const el = doc.getElementById({json.dumps(element_id)});
+      const el = target && doc.getElementById(target);
       const box = el && el.closest('[data-testid="stChatMessage"]');
-      if (!box) {{ if (tries > 0) setTimeout(() => go(tries - 1), 100); return; }}
+      if (!box) {{ if (target && tries > 0) setTimeout(() => go(tries - 1), 100); return; }}
       box.style.scrollMarginTop = "4.5rem";  // below Streamlit's fixed header
-      // Streamlit keeps a chat pinned to its bottom while late parts render: hold the answer's
-      // top in view for a moment unless the reader moves.
       for (const wait of [0, 250, 600, 1000, 1600]) {{
         setTimeout(() => {{ if (!moved) box.scrollIntoView({{block: "start"}}); }}, wait);
       }}
     }};
     go(30);
     </script>"""
-    st.iframe(script, height=1)  # our own script, no corpus text in it
+    st.iframe(script, height=1)
 
 
 def show_closest(answer: Answer, aid: str, article: Reader) -> None:
