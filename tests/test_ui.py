@@ -219,3 +219,14 @@ def test_an_uploaded_article_can_be_removed(
     assert not (uploads / "owls.txt").exists()
     assert any("1 removed" in s.value for s in at.success)
     assert any("5 articles" in e.label for e in at.expander)
+
+
+def test_the_first_visit_uses_the_pipeline_warmed_before_serving(app_env: None) -> None:
+    from ui import state
+
+    state.forget_pipeline()
+    warmed = state.warm(state.load_settings())  # what `rag ui` does before it serves
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert not state._WARM  # the page took it instead of loading another
+    assert state.load_pipeline() is warmed
