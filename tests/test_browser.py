@@ -72,8 +72,14 @@ def _ask(page: object, question: str) -> None:
 
 
 def _top_in_view(page: Any, n: int) -> bool:
-    """Whether the top of the n-th answer's message is inside the viewport."""
-    return _in_view(page, f'[data-testid="stChatMessage"]:has(#answer-a{2 * n - 1})')
+    """Whether the top of the n-th answer's message is inside the viewport (within 4 s: the
+    page holds it there while late parts render)."""
+    selector = f'[data-testid="stChatMessage"]:has(#answer-a{2 * n - 1})'
+    for _ in range(20):
+        if _in_view(page, selector):
+            return True
+        page.wait_for_timeout(200)
+    return False
 
 
 def _in_view(page: Any, selector: str) -> bool:
@@ -169,6 +175,10 @@ def test_phone_viewport_keeps_the_answer_in_view(app_url: str) -> None:
         )
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.goto(app_url)
+        page.get_by_text("Try one of these:").wait_for(timeout=90_000)
+        page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
+        page.wait_for_timeout(1_500)
+        page.screenshot(path=str(ARTIFACTS / "phone-welcome.png"))
         _ask(page, "Did the letter mention the abducted children?")
         _answer(page, 1)
         assert _top_in_view(page, 1)

@@ -56,9 +56,6 @@ def welcome(corpus: CorpusInfo) -> None:
     span = date_range(files)
     when = f", published {span[0]} to {span[1]}" if span else ""
     st.markdown(f"**{len(files)} articles{when}.** Ask a question: answers quote them.")
-    newest = sorted(files, key=lambda f: (f.date is not None, f.date), reverse=True)[:5]
-    if newest:
-        st.markdown("\n".join(f"- {md(f.title or f.source_file)}" for f in newest))
     questions = example_questions(files)
     if questions:
         st.caption("Try one of these:")
@@ -66,6 +63,10 @@ def welcome(corpus: CorpusInfo) -> None:
             _example(column, question)
         for column, question in zip(st.columns(2), questions[2:], strict=False):
             _example(column, question)
+    newest = sorted(files, key=lambda f: (f.date is not None, f.date), reverse=True)[:3]
+    if newest:
+        st.caption("Newest articles:")
+        st.markdown("\n".join(f"- {md(f.title or f.source_file)}" for f in newest))
 
 
 def _example(column: Any, question: str) -> None:

@@ -81,7 +81,7 @@ def page_script(element_id: str | None, nonce: str) -> None:
       const box = el && el.closest('[data-testid="stChatMessage"]');
       if (!box) {{ if (target && tries > 0) setTimeout(() => go(tries - 1), 100); return; }}
       box.style.scrollMarginTop = "4.5rem";  // below Streamlit's fixed header
-      for (const wait of [0, 250, 600, 1000, 1600]) {{
+      for (const wait of [0, 250, 600, 1000, 1600, 2500, 3500]) {{
         setTimeout(() => {{ if (!moved) box.scrollIntoView({{block: "start"}}); }}, wait);
       }}
     }};
