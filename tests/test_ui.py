@@ -230,3 +230,19 @@ def test_the_first_visit_uses_the_pipeline_warmed_before_serving(app_env: None) 
     assert not at.exception
     assert not state._WARM  # the page took it instead of loading another
     assert state.load_pipeline() is warmed
+
+
+def test_an_answer_stopped_mid_stream_is_kept_as_incomplete(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    # What the page keeps while it streams, as a click on Stop (or anywhere) leaves it.
+    at.session_state.partial = {
+        "question": "Where did Trump hand Putin the letter?",
+        "text": "US President Donald Trump delivered the letter",
+        "filters": "",
+    }
+    at.run()
+    assert not at.exception
+    assert len(at.chat_message) == 2
+    assert "delivered the letter" in _html(at)
+    assert any("You stopped it" in w.value for w in at.warning)

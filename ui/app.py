@@ -154,6 +154,7 @@ def chat_page() -> None:
     with st.sidebar:
         choice = sidebar(pipeline)
     turns: list[dict[str, Any]] = st.session_state.setdefault("turns", [])
+    keep_stopped(pipeline, turns)
     memo: dict[str, tuple[str, int] | None] = {}
 
     def reader(source_file: str) -> tuple[str, int] | None:
@@ -181,27 +182,63 @@ def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str,
     with st.chat_message("assistant"):
         if choice.described:
             st.caption(f"Filters: {md(choice.described)}")
+        # Any click reruns the page and so ends this run: what streamed so far is kept
+        # (`partial`) and shown as a stopped answer on the next run.
+        st.button("Stop", icon=":material/stop_circle:", key="stop")
+        st.session_state.partial = {"question": question, "text": "", "filters": choice.described}
         try:
             answer = _stream(pipeline, question, choice.top_k, choice.filters, history)
         except StoreDamagedError as exc:
+            st.session_state.pop("partial", None)
             st.error(str(exc))
             offer_rebuild(pipeline.settings)
             return
         except RagError as exc:
+            st.session_state.pop("partial", None)
             st.error(str(exc))
             return
+    st.session_state.pop("partial", None)
+    _keep_turn(pipeline, question, answer, choice.described, turns)
+
+
+def keep_stopped(pipeline: Pipeline, turns: list[dict[str, Any]]) -> None:
+    """An answer the reader stopped (or left by clicking elsewhere) mid-stream, kept as far as
+    it came and marked incomplete."""
+    partial = st.session_state.pop("partial", None)
+    if not partial:
+        return
+    answer = Answer(
+        question=partial["question"],
+        text=partial["text"],
+        mode=pipeline.mode,
+        incomplete=True,
+        incomplete_reason="You stopped it before it finished; ask again or press Regenerate.",
+    )
+    _keep_turn(pipeline, partial["question"], answer, partial["filters"], turns, rerun=False)
+
+
+def _keep_turn(
+    pipeline: Pipeline,
+    question: str,
+    answer: Answer,
+    described: str,
+    turns: list[dict[str, Any]],
+    *,
+    rerun: bool = True,
+) -> None:
     turns.append({"role": "user", "content": question})
     turns.append(
         {
             "role": "assistant",
             "content": answer.text,
             "answer": answer.model_dump(mode="json"),
-            "filters": choice.described,
+            "filters": described,
         }
     )
     keep(pipeline.settings)
     st.session_state.scroll_to = f"answer-a{len(turns) - 1}"
-    st.rerun()  # sidebar downloads and the answer's chips and sources drawn from the kept turn
+    if rerun:
+        st.rerun()  # sidebar downloads and the answer's chips and sources from the kept turn
 
 
 def _stream(
@@ -224,6 +261,7 @@ def _stream(
                 final.append(item)
                 continue
             held += item
+            st.session_state.partial["text"] += item
             cut = max(held.rfind(" "), held.rfind("\n")) + 1
             if cut:
                 yield answer_md(held[:cut])

@@ -56,6 +56,7 @@ def new_chat() -> None:
     """Start an empty conversation (the last one stays saved)."""
     st.session_state.turns = []
     st.session_state.chat_id = uuid.uuid4().hex
+    st.session_state.pop("partial", None)  # an answer cut short by this click stays behind
 
 
 def conversations_panel(path: Path) -> None:
