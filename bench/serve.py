@@ -1,4 +1,4 @@
-"""The chat served locally for the browser test and `make bench-ui` (not used by `rag ui`)."""
+"""The chat served locally for the browser test and `make bench-ui` (through `rag ui`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-
-APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 
 # Debian's Chromium, headless, as root, on a machine with no outside network.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,39 +32,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_chat(env: Mapping[str, str], cwd: Path, timeout: float = 90) -> Iterator[str]:
-    """Serve `ui/app.py` with `streamlit run` on 127.0.0.1; yield its URL once healthy."""
+def running_chat(env: Mapping[str, str], cwd: Path, timeout: float = 180) -> Iterator[str]:
+    """Serve the chat with `rag ui` on 127.0.0.1; yield its URL once healthy (the model and
+    index are loaded before the server answers)."""
     port = free_port()
     command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
+        *[sys.executable, "-m", "cli", "ui", "--headless"],
+        *["--address", "127.0.0.1", "--port", str(port)],
     ]
     server = subprocess.Popen(
         command, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, timeout)
+        _wait_healthy(url, timeout, server)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def _wait_healthy(url: str, timeout: float) -> None:
+def _wait_healthy(url: str, timeout: float, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"`rag ui` exited with code {server.returncode} before serving")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
                 return

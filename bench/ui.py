@@ -2,9 +2,10 @@
 
     python -m bench.ui [--questions N] [--out DIR]
 
-Starts `streamlit run` on 127.0.0.1 against a fresh index of the sample corpus, drives
-Debian's Chromium with Playwright, and times question → finished answer with its sources. The
-first answer is timed from opening the page, so it includes loading the models and index.
+Starts `rag ui` on 127.0.0.1 against a fresh index of the sample corpus (it loads the models
+and index before serving: "server up" includes that), drives Debian's Chromium with
+Playwright, and times question → finished answer with its sources. The first answer is timed
+from opening the page, so it includes everything a first visitor waits for.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _ask_all(url: str) -> list[float]:
             started = opened if i == 1 else time.perf_counter()
             box.fill(question)
             box.press("Enter")
-            page.get_by_text("Copy as Markdown").nth(i - 1).wait_for(timeout=120_000)
+            page.locator(f"#answer-a{2 * i - 1}").wait_for(timeout=120_000)
             times.append(time.perf_counter() - started)
         browser.close()
     return times

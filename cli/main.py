@@ -1,4 +1,4 @@
-"""The `rag` command: index, add, ask, eval, ui."""
+"""The `rag` command: index, add, ask, eval, feedback, ui."""
 
 from __future__ import annotations
 
@@ -258,6 +258,12 @@ def eval_cmd(
     for name, mean, n, spread, _ in metric_rows(report):
         typer.echo(f"{name:<20} {mean:>7}  n={n:<5} {spread}")
     typer.echo(f"errors: {len(report.errors)}; reports in {report.run_dir}")
+    if report.comparison and report.comparison.mismatch:
+        typer.secho(
+            "warning: the compared runs differ in " + "; ".join(report.comparison.mismatch),
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if report.comparison and report.comparison.regressed:
         typer.echo(f"regressed: {', '.join(report.comparison.regressed)}")
     for failure in failures:
@@ -267,15 +273,44 @@ def eval_cmd(
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port to serve the chat on.")] = 8501) -> None:
-    """Open the Streamlit chat."""
-    spec = importlib.util.find_spec("ui")
-    if spec is None or not spec.submodule_search_locations:
+def ui(
+    port: Annotated[int, typer.Option(help="Port to serve the chat on.")] = 8501,
+    address: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: all interfaces).")
+    ] = None,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
+) -> None:
+    """Open the Streamlit chat (the model and index load before it serves)."""
+    if importlib.util.find_spec("ui") is None:
         typer.secho("Error: the ui package is not installed.", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    script = Path(next(iter(spec.submodule_search_locations))) / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    raise typer.Exit(subprocess.call([*command, "--browser.gatherUsageStats", "false"]))
+    command = [sys.executable, "-m", "ui.serve", "--server.port", str(port)]
+    if address:
+        command += ["--server.address", address]
+    if headless:
+        command += ["--server.headless", "true"]
+    raise typer.Exit(subprocess.call(command))
+
+
+feedback_app = typer.Typer(help="Readers' 👍/👎 from the chat.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Suite file to write (YAML).")] = Path(
+        "feedback.yaml"
+    ),
+) -> None:
+    """Write the chat's feedback as an eval suite: 👎 as cases to complete, 👍 as regressions."""
+    from evals.feedback import export_suite, feedback_path
+
+    settings = _settings()
+    text = export_suite(feedback_path(settings), settings.corpus_dir)
+    if not text:
+        _fail(RagError(f"No feedback yet in {feedback_path(settings)}: rate answers in the chat."))
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"Wrote {text.count(chr(10) + '  - id: ')} cases to {out}; run `rag eval {out}`.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -71,7 +71,13 @@ def tag_bars(report: Report) -> alt.Chart | None:
     base = alt.Chart(alt.Data(values=data)).encode(
         y=alt.Y("tag:N", sort=None, title=None), tooltip=["tag:N", "pass rate:Q", "n:Q"]
     )
-    bars = base.mark_bar().encode(x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1])))
+    bars = base.mark_bar().encode(
+        x=alt.X(
+            "pass rate:Q",
+            scale=alt.Scale(domain=[0, 1]),
+            title="pass rate (label: number of cases with the tag)",
+        )
+    )
     labels = base.mark_text(align="left", dx=3).encode(
         x="pass rate:Q", text=alt.Text("n:Q", format="d")
     )

@@ -4,13 +4,14 @@ an earlier run, the CI gate, and its results file (the rendered reports: `evals.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from evals.metrics import METRICS, Stat, aggregate, percentile
 from evals.suite import Suite, SuiteError
@@ -49,6 +50,8 @@ class Comparison(BaseModel):
     deltas: list[Delta]
     regressed: list[str]  # cases that passed before and fail now
     fixed: list[str]  # cases that failed before and pass now
+    # Why the two runs are not like for like (other corpus or settings), if they are not.
+    mismatch: list[str] = Field(default_factory=list)
 
 
 class Report(BaseModel):
@@ -72,6 +75,9 @@ class Report(BaseModel):
     tags: dict[str, dict[str, Stat]]
     pass_rule: str = PASS_RULE
     comparison: Comparison | None = None
+    # What the run ran over: a hash of its corpus files and of its settings (older runs: "").
+    corpus_fingerprint: str = ""
+    settings_fingerprint: str = ""
 
     def value(self, name: str) -> float | None:
         """A gateable figure by name: a metric's mean, latency_p50_ms/p95_ms, or errors."""
@@ -137,6 +143,8 @@ def build_report(
         errors=[CaseError(**r) for r in rows if r["status"] != "ok"],
         judge_errors=_judge_errors(ok),
         tags=_by_tag(rows, repeats),
+        corpus_fingerprint=corpus_fingerprint(suite.corpus),
+        settings_fingerprint=settings_fingerprint(settings),
     )
     if compare is not None:
         report.comparison = compare_runs(report, rows, Path(compare))
@@ -175,6 +183,34 @@ def read_results(run_dir: Path) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def corpus_fingerprint(folder: Path) -> str:
+    """A hash of every article file under `folder`: its path and its bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """A hash of the settings that shape answers (paths, keys and timeouts left out)."""
+    skip = {"openai_api_key", "chroma_path", "corpus_dir", "upload_dir", "request_timeout"}
+    body = json.dumps(settings.model_dump(mode="json", exclude=skip), sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def mismatch(report: Report, before: dict[str, Any]) -> list[str]:
+    """How an earlier run (its summary) differs from `report` in what it ran over."""
+    found = []
+    for field, what in (("corpus_fingerprint", "corpus"), ("settings_fingerprint", "settings")):
+        old, new = before.get(field, ""), getattr(report, field)
+        if not old or not new:
+            found.append(f"{what}: not recorded by one of the runs")
+        elif old != new:
+            found.append(f"{what}: {old} before, {new} now")
+    return found
+
+
 def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An earlier run's summary and rows; `run_dir` may also be its summary.json."""
     folder = run_dir.parent if run_dir.name == "summary.json" else run_dir
@@ -203,6 +239,7 @@ def compare_runs(report: Report, rows: list[dict[str, Any]], other: Path) -> Com
         deltas=deltas,
         regressed=[c for c in common if new_pass[c] < old_pass[c]],
         fixed=[c for c in common if new_pass[c] > old_pass[c]],
+        mismatch=mismatch(report, before),
     )
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
+from evals.suite import load_suite
 from index import build_index
 from rag import Settings
 from tests.conftest import ROOT, SAMPLE
@@ -29,7 +33,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is no
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package to run this test")
     root = tmp_path_factory.mktemp("browser")
@@ -40,7 +44,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAG_", "CHROMA_"))}
     env |= {"RAG_CHROMA_PATH": str(settings.chroma_path), "RAG_CORPUS_DIR": str(corpus)}
     with running_chat(env, root) as url:
-        yield url
+        yield url, env
+
+
+@pytest.fixture
+def app_url(served: tuple[str, dict[str, str]]) -> str:
+    return served[0]
 
 
 @pytest.fixture
@@ -62,16 +71,119 @@ def _ask(page: object, question: str) -> None:
     box.press("Enter")
 
 
-def test_ask_and_expand_a_source(page: object) -> None:
+def _top_in_view(page: Any, n: int) -> bool:
+    """Whether the top of the n-th answer's message is inside the viewport (within 4 s: the
+    page holds it there while late parts render)."""
+    selector = f'[data-testid="stChatMessage"]:has(#answer-a{2 * n - 1})'
+    for _ in range(20):
+        if _in_view(page, selector):
+            return True
+        page.wait_for_timeout(200)
+    return False
+
+
+def _in_view(page: Any, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and 0 <= box["y"] < height
+
+
+def _answer(page: Any, n: int) -> Any:
+    """The n-th answer (1-based) once it is drawn and has been scrolled into view."""
+    answer = page.locator(f"#answer-a{2 * n - 1}")
+    answer.wait_for(timeout=90_000)
+    page.wait_for_timeout(2_000)  # the scroll runs a moment after the answer is drawn
+    return answer
+
+
+def test_answer_in_view_chips_open_sources_and_conflicts_side_by_side(page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_text("Try one of these:").wait_for(timeout=90_000)
+    page.screenshot(path=str(ARTIFACTS / "welcome.png"))
     _ask(page, "Where did Trump hand Putin the letter?")
-    card = page.get_by_text("000_e5097b3054c473ee.txt").first  # type: ignore[attr-defined]
-    card.wait_for(timeout=90_000)
-    assert page.get_by_text("Alaska").first.is_visible()  # type: ignore[attr-defined]
-    page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)  # type: ignore[attr-defined]
-    page.get_by_text("Whole article").first.click()  # type: ignore[attr-defined]
-    page.get_by_text("What happened during Trump-Putin meeting?").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-    page.screenshot(path=str(ARTIFACTS / "article-expanded.png"), full_page=True)  # type: ignore[attr-defined]
+    _answer(page, 1)
+    _ask(page, "Did the letter mention the abducted children?")
+    _answer(page, 2)
+    assert _top_in_view(page, 2)
+    assert page.locator(".rag-conflict").first.is_visible()  # the two sides, side by side
+    assert page.locator(".rag-conflict td b").all_inner_texts() == ["no", "yes"]
+    page.screenshot(path=str(ARTIFACTS / "answer-in-view.png"))
+    chip = page.locator("#answer-a3 .rag-chip").first
+    chip.hover()
+    assert page.locator("#answer-a3 .rag-tip").first.is_visible()  # the quote on hover
+    page.screenshot(path=str(ARTIFACTS / "chip-hover.png"))
+    chip.click()
+    page.wait_for_timeout(500)
+    target = page.locator(".rag-card:target")
+    assert target.count() == 1 and target.is_visible() and _in_view(page, ".rag-card:target")
+    page.screenshot(path=str(ARTIFACTS / "chip-opens-source.png"))
+    page.locator(".rag-card:target summary", has_text="Whole article").click()
+    article = page.locator(".rag-card:target .rag-article")
+    assert "date 2025" not in article.inner_text()
+    page.wait_for_timeout(300)
+    assert article.evaluate("e => e.scrollTop") > 0  # scrolled to the quote
+    assert _in_view(page, ".rag-card:target .rag-article mark")
+    page.screenshot(path=str(ARTIFACTS / "article-expanded.png"), full_page=True)
+
+
+def test_an_impossible_date_range_is_refused(page: Any) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
+    for label, day in (("Published from", "20251010"), ("Published until", "20250817")):
+        page.get_by_role("spinbutton", name=f"year, {label}").click()
+        page.keyboard.type(day)  # year, month, day: each part moves on to the next
+        page.keyboard.press("Enter")
+        page.get_by_text("Ask the articles", exact=True).first.click()  # leaving it commits it
+        page.wait_for_timeout(1_000)
+    page.get_by_text("Asking is paused").wait_for(timeout=30_000)
+    assert page.get_by_placeholder("Ask about the articles").is_disabled()
+    page.screenshot(path=str(ARTIFACTS / "filters-refused.png"))
+
+
+def test_thumbs_down_becomes_a_suite_rag_eval_accepts(
+    page: Any, served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    _ask(page, "Where was Melania Trump born?")
+    _answer(page, 1)
+    page.get_by_role("button", name="thumb_down").or_(
+        page.locator("[data-testid=stFeedback] button").nth(1)
+    ).first.click()
+    page.get_by_label("Comment (optional)").fill("It should say Sevnica")
+    page.get_by_label("Comment (optional)").press("Enter")
+    page.wait_for_timeout(1_000)
+    out = tmp_path / "from-feedback.yaml"
+    env = served[1] | {"PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
+    cli = [sys.executable, "-m", "cli"]
+    subprocess.run([*cli, "feedback", "export", "-o", str(out)], env=env, check=True)
+    suite = load_suite(out)
+    assert suite.cases[-1].question == "Where was Melania Trump born?"
+    assert "to-complete" in suite.cases[-1].tags
+    assert "It should say Sevnica" in out.read_text(encoding="utf-8")
+    page.reload()  # a new session: the conversation is listed in the sidebar, and reopens
+    page.get_by_text("Saved conversations").first.click()
+    page.get_by_role("button", name="Where was Melania Trump born?").first.click()
+    page.locator("#answer-a1").wait_for(timeout=30_000)
+    assert "Slovenia" in page.locator("#answer-a1").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "conversation-reopened.png"))
+
+
+def test_phone_viewport_keeps_the_answer_in_view(app_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(app_url)
+        page.get_by_text("Try one of these:").wait_for(timeout=90_000)
+        page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
+        page.wait_for_timeout(1_500)
+        page.screenshot(path=str(ARTIFACTS / "phone-welcome.png"))
+        _ask(page, "Did the letter mention the abducted children?")
+        _answer(page, 1)
+        assert _top_in_view(page, 1)
+        page.screenshot(path=str(ARTIFACTS / "phone.png"))
+        browser.close()
 
 
 def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: Path) -> None:
@@ -79,12 +191,26 @@ def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: P
     upload = tmp_path / "owls.txt"
     upload.write_text(HOSTILE, encoding="utf-8")
     page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)  # type: ignore[attr-defined]
-    page.locator("input[type=file]").set_input_files(str(upload))  # type: ignore[attr-defined]
+    big = tmp_path / "big.txt"  # over the corpus limit, under Streamlit's (MiB) one
+    big.write_text("date 2025-09-03 Big\n\n" + "word " * 1_030_000, encoding="utf-8")
+    other = tmp_path / "otters.md"
+    other.write_text("date 2025-09-04 Otters\n\nOtters hold hands while sleeping.\n")
+    files = [str(upload), str(big), str(other)]
+    page.locator("input[type=file]").set_input_files(files)  # type: ignore[attr-defined]
+    refused = page.locator('[data-testid=stFileChip][aria-invalid="true"]')  # type: ignore[attr-defined]
+    refused.wait_for(timeout=30_000)  # the uploader refuses the big file itself, saying why
+    assert "big.txt" in refused.inner_text()
+    assert "File must be 5.0MB or smaller" in refused.text_content()
+    page.screenshot(path=str(ARTIFACTS / "upload-chosen.png"))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Add to corpus").click()  # type: ignore[attr-defined]
-    page.get_by_text("1 added").wait_for(timeout=90_000)  # type: ignore[attr-defined]
+    page.get_by_text("2 added").wait_for(timeout=90_000)  # type: ignore[attr-defined]
+    assert page.locator("[data-testid=stFileChip]").count() == 0  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "upload-results.png"))  # type: ignore[attr-defined]
     _ask(page, "What did the museum in Tartu open?")
-    page.get_by_text("owls.txt").first.wait_for(timeout=90_000)  # type: ignore[attr-defined]
-    page.get_by_text("Whole article").first.click()  # type: ignore[attr-defined]
+    _answer(page, 1)
+    page.locator("#answer-a1 .rag-chip").first.click()  # type: ignore[attr-defined]
+    page.get_by_text("uploads/owls.txt").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.locator(".rag-card:target summary", has_text="Whole article").click()  # type: ignore[attr-defined]
     page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first.wait_for(
         timeout=30_000
     )  # type: ignore[attr-defined]

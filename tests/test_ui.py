@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from evals.feedback import entries, feedback_path
+from index import build_index
 from rag import Settings
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
@@ -26,23 +30,78 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts).replace("\\", "")  # Markdown escapes removed
 
 
-def test_ask_shows_answer_and_source_cards(app_env: None) -> None:
+def _html(at: AppTest) -> str:
+    """What the page drew with st.html (answers, chips, source cards, conflict tables)."""
+    return "\n".join(e.proto.body for e in at.get("html"))
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_ask_shows_the_answer_with_chips_and_a_sources_strip(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    at.chat_input[0].set_value("Where did Trump hand Putin the letter?").run()
-    assert not at.exception and not at.error
-    shown = _texts(at)
-    assert "Alaska" in shown and "[1]" in shown
-    assert "000_e5097b3054c473ee.txt" in shown  # a source card names the file
-    assert ":orange-background[US President Donald Trump delivered the letter by hand" in shown
+    shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
+    assert "Alaska" in shown
+    # Screen readers hear who speaks (Streamlit's chat messages carry no role label).
+    assert '<span class="rag-sr">You: </span>Where did Trump' in shown
+    assert '<span class="rag-sr">Assistant: </span>' in shown
+    # [1] is a chip linking to its source card, the quote and title in its tooltip.
+    assert '<a class="rag-chip" href="#src-a1-1"' in shown and 'id="src-a1-1"' in shown
+    assert 'role="tooltip">“US President Donald Trump delivered the letter by hand' in shown
+    assert "<summary>Sources (2)" in shown  # one card per article, collapsed
+    assert "US First Lady Melania Trump has raised concern" in shown  # titles, not only files
+    assert "directly supported" in shown and "support 1.00" not in shown
+    assert '<mark class="rag-hl">US President Donald Trump delivered the letter' in shown
+    assert "date 2025-08-16" not in shown  # the whole article without its metadata line
     assert len(at.chat_message) == 2
+    frames = [e for e in at.main if getattr(e, "type", "") == "iframe"]
+    assert any("answer-a1" in str(f.proto) for f in frames)  # the answer is scrolled into view
+    assert any(b.label == "Download chat (Markdown)" for b in at.get("download_button"))
 
 
-def test_refusal_looks_like_a_refusal(app_env: None) -> None:
+def test_refusal_is_shown_once_with_closest_passages(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.chat_input[0].set_value("What is the boiling point of mercury?").run()
     assert not at.error
-    assert any("Nothing in the articles answers this" in i.value for i in at.info)
+    infos = [i.value for i in at.info]
+    assert len(infos) == 1
+    answer = at.session_state.turns[-1]["answer"]
+    assert answer["refused"] and answer["text"] not in _texts(at)  # not repeated below
+    if answer["closest"]:
+        assert "does not answer" in _html(at)
+
+
+def test_welcome_describes_the_corpus_and_offers_questions(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "5 articles, published 2025-08-16 to 2025-10-10" in _texts(at)
+    examples = [b for b in at.button if str(b.label).startswith("What do the articles say")]
+    assert 3 <= len(examples) <= 4
+    examples[0].click().run()
+    assert not at.exception and not at.error
+    assert at.session_state.turns[0]["content"] == examples[0].label
+    assert len(at.chat_message) == 2
+
+
+def test_an_impossible_date_range_blocks_asking(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    since, until = at.date_input[0], at.date_input[1]
+    since.set_value(dt.date(2025, 10, 10))
+    until.set_value(dt.date(2025, 8, 17)).run()
+    assert at.chat_input[0].proto.disabled
+    assert any("Asking is paused" in e.value and "Swap the dates" in e.value for e in at.error)
+    assert "Value error" not in " ".join(e.value for e in at.error)
+
+
+def test_active_filters_are_shown_above_the_answer(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.date_input[0].set_value(dt.date(2025, 8, 17)).run()
+    assert any("undated article" in c.value for c in at.caption)  # the filter drops undated
+    _ask(at, "Where did Trump hand Putin the letter?")
+    assert "Filters: published from 2025-08-17" in _texts(at)
 
 
 def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,30 +111,30 @@ def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.M
     assert "rag index" in at.error[0].value
 
 
-def test_conflicting_sources_are_flagged(app_env: None) -> None:
+def test_conflicting_sources_are_a_side_by_side_table(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.chat_input[0].set_value("Did the letter mention the abducted children?").run()
-    assert not at.exception and not at.error
-    assert any("sources disagree" in w.value for w in at.warning)
-    values = {m.value for m in at.metric}  # one column per side of the disagreement
-    assert {"yes", "no"} <= values
-    assert "2025-10-10" in _texts(at)
+    shown = _html(_ask(at, "Did the letter mention the abducted children?"))
+    assert "The sources differ on:" in shown and '<table class="rag-conflict">' in shown
+    assert "<td><b>yes</b></td>" in shown and "<td><b>no</b></td>" in shown
+    assert "10 Oct 2025" in shown and "Sources disagree:" not in shown
 
 
 def test_source_filter_changes_the_sources(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     only = "003_1305e3d104303dd2.txt"
     at.multiselect[0].set_value([only]).run()
-    at.chat_input[0].set_value("Where did Trump hand Putin the letter?").run()
-    assert not at.exception and not at.error
-    files = {c.value.replace("\\", "").split(" · ")[0] for c in at.caption if " · " in c.value}
+    shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
+    files = set(re.findall(r'<span title="file name">([^<]+)</span>', shown))
     assert files == {only}
+    assert "Filters: only US First Lady Melania Trump wrote" in _texts(at)
 
 
 def test_download_and_new_chat(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.chat_input[0].set_value("Where was Melania Trump born?").run()
+    _ask(at, "Where was Melania Trump born?")
     assert len(at.chat_message) == 2
+    # The download is offered right after the first answer (it lagged one answer before).
+    assert any("Markdown" in b.label for b in at.get("download_button"))
     new_chat = next(b for b in at.button if b.label == "New chat")
     new_chat.click().run()
     assert len(at.chat_message) == 0
@@ -99,3 +158,91 @@ def test_a_damaged_store_is_offered_a_rebuild(
     assert any("Rebuilt:" in str(s.value) for s in at.success)
     at = AppTest.from_file(APP, default_timeout=300).run()  # a new visit: the store answers
     assert not at.error and not at.exception
+
+
+def test_thumbs_down_with_a_comment_is_kept(app_env: None, sample_settings: Settings) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where did Trump hand Putin the letter?")
+    vote = at.get("feedback")[0]
+    vote.set_value(0).run()  # 👎
+    assert not at.exception
+    at.text_input(key="comment-1").input("It left out the date").run()
+    kept = entries(feedback_path(sample_settings))
+    assert kept[-1].rating == -1 and kept[-1].comment == "It left out the date"
+    assert kept[-1].answer.question == "Where did Trump hand Putin the letter?"
+    at = AppTest.from_file(APP, default_timeout=120).run()  # a new visit reopens it
+    next(b for b in at.button if b.label == "Where did Trump hand Putin the letter?").click().run()
+    assert at.get("feedback")[0].value == 0  # with its 👎
+
+
+def test_regenerate_asks_the_last_question_again(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where was Melania Trump born?")
+    next(b for b in at.button if b.label == "Regenerate").click().run()
+    assert not at.exception and not at.error
+    assert [t["content"] for t in at.session_state.turns][0] == "Where was Melania Trump born?"
+    assert len(at.session_state.turns) == 2
+
+
+def test_conversations_are_kept_reopened_renamed_and_deleted(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where was Melania Trump born?")
+    at = AppTest.from_file(APP, default_timeout=120).run()  # a new visit: an empty chat
+    assert len(at.chat_message) == 0
+    opened = next(b for b in at.button if b.label == "Where was Melania Trump born?")
+    opened.click().run()
+    assert len(at.chat_message) == 2 and "Slovenia" in _html(at)
+    at.text_input(key=f"name-{at.session_state.chat_id}").input("Melania's birthplace").run()
+    assert any(str(b.label).endswith("Melania's birthplace") for b in at.button)
+    next(b for b in at.button if b.key == f"del-{at.session_state.chat_id}").click().run()
+    assert not any(str(b.label).endswith("Melania's birthplace") for b in at.button)
+    assert len(at.chat_message) == 0  # the open conversation was the deleted one
+
+
+def test_an_uploaded_article_can_be_removed(
+    sample_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "articles"
+    shutil.copytree(sample_settings.corpus_dir, corpus)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "owls.txt").write_text("date 2025-09-02 Owls\n\nA hall of mechanical owls.\n")
+    settings = Settings(chroma_path=tmp_path / "chroma", corpus_dir=corpus, upload_dir=uploads)
+    build_index(corpus, settings, progress=False)
+    monkeypatch.setenv("RAG_CHROMA_PATH", str(settings.chroma_path))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("RAG_UPLOAD_DIR", str(uploads))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert any("6 articles" in e.label for e in at.expander)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert not at.exception
+    assert not (uploads / "owls.txt").exists()
+    assert any("1 removed" in s.value for s in at.success)
+    assert any("5 articles" in e.label for e in at.expander)
+
+
+def test_the_first_visit_uses_the_pipeline_warmed_before_serving(app_env: None) -> None:
+    from ui import state
+
+    state.forget_pipeline()
+    warmed = state.warm(state.load_settings())  # what `rag ui` does before it serves
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert not state._WARM  # the page took it instead of loading another
+    assert state.load_pipeline() is warmed
+
+
+def test_an_answer_stopped_mid_stream_is_kept_as_incomplete(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    # What the page keeps while it streams, as a click on Stop (or anywhere) leaves it.
+    at.session_state.partial = {
+        "question": "Where did Trump hand Putin the letter?",
+        "text": "US President Donald Trump delivered the letter",
+        "filters": "",
+    }
+    at.run()
+    assert not at.exception
+    assert len(at.chat_message) == 2
+    assert "delivered the letter" in _html(at)
+    assert any("You stopped it" in w.value for w in at.warning)

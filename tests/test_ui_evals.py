@@ -7,10 +7,11 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from evals import run_suite
+from evals.feedback import feedback_path, record
 from evals.runner import DEFAULT_RUNS
-from rag import Settings
+from rag import Answer, Settings
 
-PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "pages" / "1_Evals.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "evals_page.py")
 
 CASES = """\
   - id: birthplace
@@ -68,3 +69,20 @@ def test_page_compares_runs_and_drills_into_cases(
     at.toggle[0].set_value(True).run()
     case_box = next(s for s in at.selectbox if s.label == "Case")
     assert case_box.options == ["birthplace #1"]  # only the failed case is listed
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "Expected" in shown and "000_e5097b3054c473ee.txt" in shown  # expected vs answered
+    assert "Retrieved passages" in shown
+    assert any("not like for like" in w.value and "settings:" in w.value for w in at.warning)
+    assert run_box.format_func(run_box.value).startswith("mini · extractive · ")
+
+
+def test_page_exports_readers_feedback_as_a_suite() -> None:
+    settings = Settings.load()
+    answer = Answer(
+        question="Where was Melania Trump born?", text="In Slovenia.", mode="extractive"
+    )
+    record(feedback_path(settings), answer, -1, "no source")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert any("0 helpful, 1 not helpful" in e.label for e in at.expander)
+    assert any(b.label == "Export feedback as a suite" for b in at.get("download_button"))

@@ -6,96 +6,32 @@ index is updated through `index`). Corpus text is always escaped, never rendered
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from evals import conversations, feedback
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
-from rag.corpus import save_upload
 from rag.errors import StoreDamagedError
-from ui.render import answer_md, as_markdown, md, show_answer
+from rag.types import CorpusInfo
+from ui.markup import STYLE, user_html
+from ui.render import Reader, answer_md, md, page_script, show_answer
+from ui.sidebar import Choice, sidebar
+from ui.state import (
+    date_range,
+    example_questions,
+    forget_pipeline,
+    load_pipeline,
+    load_settings,
+    read_article,
+)
 
-
-@st.cache_resource(show_spinner="Loading the index and models…")
-def _pipeline_for(key: str, _settings: Settings) -> Pipeline:
-    return Pipeline.from_settings(_settings)
-
-
-def load_pipeline() -> Pipeline:
-    """One pipeline per process and settings, shared by every session and rerun."""
-    settings = Settings.load(env_file=".env" if Path(".env").is_file() else None)
-    secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    key = settings.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
-    return _pipeline_for(key, settings)
-
-
-def sidebar(pipeline: Pipeline) -> tuple[int, Filters | None]:
-    """Mode, knobs, filters, corpus panel and uploads; returns top-k and filters."""
-    settings = pipeline.settings
-    if pipeline.mode == "openai":
-        st.markdown(f"**Mode:** OpenAI-compatible · `{md(settings.chat_model)}`")
-    else:
-        st.markdown("**Mode:** offline, extractive")
-        if settings.openai_api_key is None:
-            st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
-    if st.button("New chat", icon=":material/add_comment:"):
-        st.session_state.turns = []
-    top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
-    corpus = pipeline.corpus()
-    names = [f.source_file for f in corpus.files]
-    sources = st.multiselect("Only these articles", names)
-    since = st.date_input("Published from", value=None)
-    until = st.date_input("Published until", value=None)
-    try:
-        filters = Filters.coerce({"sources": sources, "since": since, "until": until})
-    except RagError as exc:
-        st.error(str(exc))
-        filters = None
-    with st.expander(f"Corpus: {len(corpus.files)} files, {corpus.chunks} chunks"):
-        if corpus.last_indexed:
-            st.caption(f"Last indexed {corpus.last_indexed:%Y-%m-%d %H:%M} UTC")
-        st.dataframe(
-            [{"file": f.source_file, "date": f.date, "chunks": f.chunks} for f in corpus.files],
-            hide_index=True,
-        )
-    uploads(pipeline)
-    downloads()
-    return top_k, filters if filters and not filters.is_empty() else None
-
-
-def uploads(pipeline: Pipeline) -> None:
-    """Add .txt/.md articles to the upload folder and index them; or re-index the folder."""
-    files = st.file_uploader("Add articles", type=["txt", "md"], accept_multiple_files=True)
-    add = st.button("Add to corpus", disabled=not files)
-    reindex = st.button("Re-index folder")
-    if not (add or reindex):
-        return
-    settings = pipeline.settings
-    try:
-        for upload in (files or []) if add else []:
-            save_upload(settings.upload_dir, upload.name, upload.getvalue())
-        bar = st.progress(0.0, text="Indexing…")
-
-        def advance(done: int, total: int) -> None:
-            bar.progress(done / max(1, total), text="Indexing…")
-
-        report = build_index(
-            settings.corpus_dir,
-            settings,
-            embedder=pipeline.embedder,
-            progress=False,
-            on_progress=advance,
-        )
-        pipeline.refresh()
-        st.success(report.summary())
-    except RagError as exc:
-        st.error(str(exc))
+EVALS = Path(__file__).resolve().parent / "evals_page.py"
 
 
 def offer_rebuild(settings: Settings) -> None:
@@ -109,74 +45,200 @@ def offer_rebuild(settings: Settings) -> None:
         except RagError as exc:
             st.error(str(exc))
             return
-    _pipeline_for.clear()
+    forget_pipeline()
     st.success(f"Rebuilt: {report.summary()}")
     st.button("Continue")
 
 
-def downloads() -> None:
-    """The conversation as Markdown or JSON."""
-    turns: list[dict[str, Any]] = st.session_state.get("turns", [])
-    if not turns:
+def welcome(corpus: CorpusInfo) -> None:
+    """What the corpus holds and a few questions to start from."""
+    files = corpus.files
+    span = date_range(files)
+    when = f", published {span[0]} to {span[1]}" if span else ""
+    st.markdown(f"**{len(files)} articles{when}.** Ask a question: answers quote them.")
+    questions = example_questions(files)
+    if questions:
+        st.caption("Try one of these:")
+        for column, question in zip(st.columns(2), questions[:2], strict=False):
+            _example(column, question)
+        for column, question in zip(st.columns(2), questions[2:], strict=False):
+            _example(column, question)
+    newest = sorted(files, key=lambda f: (f.date is not None, f.date), reverse=True)[:3]
+    if newest:
+        st.caption("Newest articles:")
+        st.markdown("\n".join(f"- {md(f.title or f.source_file)}" for f in newest))
+
+
+def _example(column: Any, question: str) -> None:
+    if column.button(question, use_container_width=True):
+        st.session_state.pending = question
+
+
+def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None:
+    """The conversation so far, every answer with its chips, sources and 👍/👎."""
+    for i, turn in enumerate(turns):
+        with st.chat_message(turn["role"]):
+            if turn["role"] == "user":
+                st.html(user_html(turn["content"]))
+                continue
+            if turn.get("filters"):
+                st.caption(f"Filters: {md(turn['filters'])}")
+            show_answer(Answer.model_validate(turn["answer"]), f"a{i}", reader)
+            rate(turn, i, votes, last=i == len(turns) - 1)
+
+
+def rate(turn: dict[str, Any], i: int, votes: Path, *, last: bool) -> None:
+    """👍/👎 (kept in the feedback file, with an optional comment) and, on the last answer,
+    a button that asks again."""
+    left, right = st.columns([3, 1])
+    with left:
+        st.feedback(
+            "thumbs",
+            key=f"vote-{i}",
+            default=turn.get("vote"),  # a reopened conversation shows its earlier verdicts
+            on_change=_voted,
+            args=(turn, i, votes),
+        )
+        if turn.get("feedback_id"):
+            st.text_input(
+                "Comment (optional)",
+                key=f"comment-{i}",
+                placeholder="What was wrong or missing?",
+                on_change=_commented,
+                args=(turn, i, votes),
+            )
+    if last and right.button("Regenerate", icon=":material/refresh:", key=f"again-{i}"):
+        st.session_state.turns = st.session_state.turns[:-2]
+        st.session_state.pending = turn["answer"]["question"]
+        st.rerun()
+
+
+def _voted(turn: dict[str, Any], i: int, votes: Path) -> None:
+    choice = st.session_state.get(f"vote-{i}")
+    if choice is None:
         return
-    markdown = "\n\n".join(
-        f"**You:** {answer_md(t['content'])}"
-        if t["role"] == "user"
-        else "**Answer:** " + as_markdown(Answer.model_validate(t["answer"]))
-        for t in turns
-    )
-    st.download_button("Download chat (Markdown)", markdown, "conversation.md", "text/markdown")
-    data = json.dumps([t.get("answer") or t for t in turns], indent=2, default=str)
-    st.download_button("Download chat (JSON)", data, "conversation.json", "application/json")
+    rating = 1 if choice == 1 else -1
+    if turn.get("feedback_id"):
+        feedback.rerate(votes, turn["feedback_id"], rating)
+    else:
+        answer = Answer.model_validate(turn["answer"])
+        turn["feedback_id"] = feedback.record(votes, answer, rating)
+    turn["vote"] = choice
+    keep(load_settings())
 
 
-def main() -> None:
+def keep(settings: Settings) -> None:
+    """Save the open conversation (its verdicts included) beside the store."""
+    chat_id = st.session_state.setdefault("chat_id", uuid.uuid4().hex)
+    turns = st.session_state.setdefault("turns", [])
+    conversations.save(conversations.conversations_path(settings), chat_id, turns)
+
+
+def _commented(turn: dict[str, Any], i: int, votes: Path) -> None:
+    feedback.comment(votes, turn["feedback_id"], st.session_state.get(f"comment-{i}", ""))
+
+
+def chat_page() -> None:
     """Render the chat page."""
-    st.set_page_config(page_title="Ask the articles", page_icon="📰")
+    st.html(STYLE)
     st.title("Ask the articles")
     try:
         pipeline = load_pipeline()
     except StoreDamagedError as exc:
         st.error(str(exc))
-        offer_rebuild(Settings.load(env_file=".env" if Path(".env").is_file() else None))
+        offer_rebuild(load_settings())
         st.stop()
     except RagError as exc:
         st.error(str(exc))
         st.stop()
     with st.sidebar:
-        top_k, filters = sidebar(pipeline)
-
+        choice = sidebar(pipeline)
     turns: list[dict[str, Any]] = st.session_state.setdefault("turns", [])
-    for turn in turns:
-        with st.chat_message(turn["role"]):
-            if turn["role"] == "user":
-                st.markdown(md(turn["content"]))
-            else:
-                answer = Answer.model_validate(turn["answer"])
-                st.markdown(answer_md(answer.text))
-                show_answer(answer, pipeline)
+    keep_stopped(pipeline, turns)
+    memo: dict[str, tuple[str, int] | None] = {}
 
-    question = st.chat_input("Ask about the articles")
-    if not question:
-        return
+    def reader(source_file: str) -> tuple[str, int] | None:
+        return read_article(pipeline, memo, source_file)
+
+    if not turns:
+        welcome(pipeline.corpus())
+    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings))
+    target = st.session_state.pop("scroll_to", None)
+    if turns:
+        page_script(target, f"{len(turns)}-{bool(target)}")
+    if choice.problem:
+        st.error(f"Asking is paused until the filters in the sidebar can match: {choice.problem}")
+    typed = st.chat_input("Ask about the articles", disabled=bool(choice.problem))
+    question = typed or st.session_state.pop("pending", None)
+    if question and not choice.problem:
+        ask(pipeline, question, choice, turns)
+
+
+def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str, Any]]) -> None:
+    """Stream the answer to `question`, keep it, and redraw the page with it in view."""
     with st.chat_message("user"):
-        st.markdown(md(question))
+        st.html(user_html(question))
     history = [{"role": t["role"], "content": t["content"]} for t in turns]
     with st.chat_message("assistant"):
+        if choice.described:
+            st.caption(f"Filters: {md(choice.described)}")
+        # Any click reruns the page and so ends this run: what streamed so far is kept
+        # (`partial`) and shown as a stopped answer on the next run.
+        st.button("Stop", icon=":material/stop_circle:", key="stop")
+        st.session_state.partial = {"question": question, "text": "", "filters": choice.described}
         try:
-            answer = _stream(pipeline, question, top_k, filters, history)
+            answer = _stream(pipeline, question, choice.top_k, choice.filters, history)
         except StoreDamagedError as exc:
+            st.session_state.pop("partial", None)
             st.error(str(exc))
             offer_rebuild(pipeline.settings)
             return
         except RagError as exc:
+            st.session_state.pop("partial", None)
             st.error(str(exc))
             return
-        show_answer(answer, pipeline)
+    st.session_state.pop("partial", None)
+    _keep_turn(pipeline, question, answer, choice.described, turns)
+
+
+def keep_stopped(pipeline: Pipeline, turns: list[dict[str, Any]]) -> None:
+    """An answer the reader stopped (or left by clicking elsewhere) mid-stream, kept as far as
+    it came and marked incomplete."""
+    partial = st.session_state.pop("partial", None)
+    if not partial:
+        return
+    answer = Answer(
+        question=partial["question"],
+        text=partial["text"],
+        mode=pipeline.mode,
+        incomplete=True,
+        incomplete_reason="You stopped it before it finished; ask again or press Regenerate.",
+    )
+    _keep_turn(pipeline, partial["question"], answer, partial["filters"], turns, rerun=False)
+
+
+def _keep_turn(
+    pipeline: Pipeline,
+    question: str,
+    answer: Answer,
+    described: str,
+    turns: list[dict[str, Any]],
+    *,
+    rerun: bool = True,
+) -> None:
     turns.append({"role": "user", "content": question})
     turns.append(
-        {"role": "assistant", "content": answer.text, "answer": answer.model_dump(mode="json")}
+        {
+            "role": "assistant",
+            "content": answer.text,
+            "answer": answer.model_dump(mode="json"),
+            "filters": described,
+        }
     )
+    keep(pipeline.settings)
+    st.session_state.scroll_to = f"answer-a{len(turns) - 1}"
+    if rerun:
+        st.rerun()  # sidebar downloads and the answer's chips and sources from the kept turn
 
 
 def _stream(
@@ -189,7 +251,7 @@ def _stream(
     with st.status("Searching the articles…", expanded=False) as status:
         stream = pipeline.stream_answer(question, top_k=top_k, filters=filters, history=history)
         first = next(stream)
-        status.update(label="Found sources", state="complete")
+        status.update(label="Found sources, writing…", state="running")
     final: list[Answer] = []
 
     def pieces() -> Iterator[str]:
@@ -199,6 +261,7 @@ def _stream(
                 final.append(item)
                 continue
             held += item
+            st.session_state.partial["text"] += item
             cut = max(held.rfind(" "), held.rfind("\n")) + 1
             if cut:
                 yield answer_md(held[:cut])
@@ -210,8 +273,21 @@ def _stream(
     with shown.container():
         st.write_stream(pieces())
     answer = final[-1]
-    shown.markdown(answer_md(answer.text))  # the verified answer replaces the streamed draft
+    if answer.refused:
+        status.update(label="Nothing in the articles answers this", state="error")
+    else:
+        status.update(label=f"Answered from {len(answer.citations)} passages", state="complete")
     return answer
+
+
+def main() -> None:
+    """The app: the chat and the Evals page, named so in the navigation."""
+    st.set_page_config(page_title="Ask the articles", page_icon="📰")
+    pages = [
+        st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),
+        st.Page(EVALS, title="Evals", icon=":material/monitoring:"),
+    ]
+    st.navigation(pages).run()
 
 
 main()

@@ -1,15 +1,19 @@
-"""How answers, sources, conflicts and refusals are drawn: article and model text as text."""
+"""How answers, sources, conflicts and refusals are drawn: article and model text as text
+(escaped Markdown here, escaped HTML in `ui.markup`)."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 
 import streamlit as st
 
-from rag import Answer, Pipeline, RagError
-from rag.types import Citation, Context
+from rag import Answer
+from rag.conflicts import conflict_note
+from ui.markup import answer_html, conflicts_html, date_text, sources_html
 
-EXCERPT = 220  # characters of context shown either side of a quote
+Reader = Callable[[str], tuple[str, int] | None]  # source file -> (text, body start) or None
 # What a Markdown renderer would make clickable on its own: URLs with a scheme, www. addresses,
 # e-mail addresses (backticks excluded: the match is set inside a code span).
 _LINKABLE = re.compile(
@@ -45,60 +49,51 @@ def answer_md(text: str) -> str:
     return _MARKER_MD.sub(r"[\1]", "".join(parts))
 
 
-def highlighted(text: str, start: int, end: int) -> str:
-    """`text` as Markdown with [start:end] highlighted."""
-    return f"{md(text[:start])}:orange-background[{md(text[start:end])}]{md(text[end:])}"
+def page_script(element_id: str | None, nonce: str) -> None:
+    """Behaviour HTML alone cannot give, from a tiny same-origin component (our own script;
+    no corpus text in it):
+
+    - after an answer is drawn, scroll so its top is in view. Streamlit keeps a chat pinned to
+      its bottom while late parts render, so the answer's top is held in view for a moment,
+      unless the reader scrolls, clicks or types;
+    - opening a "Whole article" scrolls its text to the first cited quote.
+
+    `nonce` makes each request a new component, so it runs again for the next answer.
+    """
+    script = f"""<script>/* {nonce} */
+    const doc = window.parent.document;
+    // One listener, from the newest component (a removed frame's functions no longer run).
+    if (doc.ragToggle) doc.removeEventListener("toggle", doc.ragToggle, true);
+    doc.ragToggle = (event) => {{
+      const details = event.target;
+      const text = details.open && details.querySelector(":scope > .rag-article");
+      const mark = text && text.querySelector("mark");
+      if (mark) text.scrollTop = Math.max(0, mark.offsetTop - 24);
+    }};
+    doc.addEventListener("toggle", doc.ragToggle, true);  // toggle does not bubble: capture
+    const target = {json.dumps(element_id)};
+    let moved = false;
+    for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) {{
+      doc.addEventListener(kind, () => {{ moved = true; }}, {{once: true, capture: true}});
+    }}
+    const go = (tries) => {{
+      const el = target && doc.getElementById(target);
+      const box = el && el.closest('[data-testid="stChatMessage"]');
+      if (!box) {{ if (target && tries > 0) setTimeout(() => go(tries - 1), 100); return; }}
+      box.style.scrollMarginTop = "4.5rem";  // below Streamlit's fixed header
+      for (const wait of [0, 250, 600, 1000, 1600, 2500, 3500]) {{
+        setTimeout(() => {{ if (!moved) box.scrollIntoView({{block: "start"}}); }}, wait);
+      }}
+    }};
+    go(30);
+    </script>"""
+    st.iframe(script, height=1)
 
 
-def quote_md(c: Citation) -> str:
-    """The quote as Markdown, the phrase that answers the question (if marked) in bold."""
-    if c.answer_span is None:
-        return md(c.quote)
-    lo, hi = c.answer_span[0] - c.start, c.answer_span[1] - c.start
-    return f"{md(c.quote[:lo])}**{md(c.quote[lo:hi])}**{md(c.quote[hi:])}"
-
-
-def show_conflicts(answer: Answer) -> None:
-    """Each disagreement as one column per source: its value, citation and date."""
-    for conflict in answer.conflicts:
-        st.warning(f"The sources disagree on: {md(conflict.slot)}", icon="⚖️")
-        for side, column in zip(conflict.sides, st.columns(len(conflict.sides)), strict=True):
-            date = side.date.isoformat() if side.date else "undated"
-            column.metric(f"[{side.citation}] {md(side.source_file)}", side.value)
-            column.caption(f"{md(side.source_file)} · {date}")
-
-
-def show_closest(answer: Answer) -> None:
-    """A refusal's nearest passages, marked as not answering the question."""
-    st.caption("Closest passages (they do not answer the question):")
-    for c in answer.closest:
-        date = c.date.isoformat() if c.date else "undated"
-        with st.container(border=True):
-            st.caption(f"{md(c.source_file)} · {date} · support {c.score:.2f}")
-            st.markdown(md(c.quote))
-
-
-def show_source(c: Citation, contexts: dict[str, Context], pipeline: Pipeline) -> None:
-    """One numbered source card: title, file, date, support, the quote in its excerpt."""
-    date = c.date.isoformat() if c.date else "undated"
-    with st.container(border=True):
-        st.markdown(f"**[{c.n}] {md(c.title or c.source_file)}**")
-        st.caption(f"{md(c.source_file)} · {date} · support {c.score:.2f}")
-        if c.answer_span is not None:
-            st.markdown(quote_md(c))
-        ctx = contexts.get(c.chunk_id)
-        if ctx is None:
-            st.markdown(f":orange-background[{md(c.quote)}]")
-        else:
-            lo, hi = c.start - ctx.start, c.end - ctx.start
-            left, right = max(0, lo - EXCERPT), min(len(ctx.text), hi + EXCERPT)
-            excerpt = highlighted(ctx.text[left:right], lo - left, hi - left)
-            st.markdown(("… " if left else "") + excerpt + (" …" if right < len(ctx.text) else ""))
-        with st.expander("Whole article"):
-            try:
-                st.markdown(highlighted(pipeline.source_text(c.source_file), c.start, c.end))
-            except RagError as exc:
-                st.error(str(exc))
+def show_closest(answer: Answer, aid: str, article: Reader) -> None:
+    """A refusal's nearest passages, each marked as not answering the question."""
+    if answer.closest:
+        st.html(sources_html(answer, aid, article, closest=True))
 
 
 def as_markdown(answer: Answer) -> str:
@@ -106,20 +101,30 @@ def as_markdown(answer: Answer) -> str:
     renders as the text it is (no links, no HTML) wherever it is pasted."""
     lines = [answer_md(answer.text), ""]
     for c in answer.citations:
-        date = c.date.isoformat() if c.date else "undated"
         lines.append(
-            f"\\[{c.n}\\] {md(c.source_file)} ({date}), chars {c.start}-{c.end}: "
+            f"\\[{c.n}\\] {md(c.title or c.source_file)} ({date_text(c.date)}), "
+            f"{md(c.source_file)}, chars {c.start}-{c.end}: "
             f"“{answer_md(c.quote)}”"
         )
     return "\n".join(lines).strip()
 
 
-def show_answer(answer: Answer, pipeline: Pipeline) -> None:
-    """A finished answer's marks and sources under its text."""
+def show_answer(answer: Answer, aid: str, article: Reader) -> None:
+    """A finished answer: its text with citation chips (or the refusal, once), warnings,
+    the disagreement table and the compact sources strip."""
     if answer.refused:
-        st.info("Nothing in the articles answers this. Try rephrasing, or widen the filters.")
-        if answer.closest:
-            show_closest(answer)
+        st.info(
+            answer.text or "Nothing in the articles answers this.", icon=":material/search_off:"
+        )
+        st.caption("Try rephrasing, or widen the filters.")
+        show_closest(answer, aid, article)
+        return
+    text = answer.text
+    if answer.conflicts:
+        st.html(conflicts_html(answer, aid))
+        # The table says it: the answer's own one-line summary of the sides is left out.
+        text = text.replace(conflict_note(answer.conflicts), "", 1).strip()
+    st.html(answer_html(text, answer.citations, aid))
     if answer.rewritten_question:
         with st.expander("Searched for"):
             st.markdown(answer_md(answer.rewritten_question))
@@ -129,11 +134,7 @@ def show_answer(answer: Answer, pipeline: Pipeline) -> None:
     if answer.unsupported:
         listed = "; ".join(f"“{answer_md(s)}”" for s in answer.unsupported)
         st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
-    if answer.conflicts:
-        show_conflicts(answer)
-    contexts = {c.chunk_id: c for c in answer.contexts}
-    for citation in answer.citations:
-        show_source(citation, contexts, pipeline)
     if answer.citations:
+        st.html(sources_html(answer, aid, article))
         with st.expander("Copy as Markdown"):
             st.code(as_markdown(answer), language="markdown")

@@ -9,12 +9,13 @@ from typing import Any
 
 import streamlit as st
 
-from evals import charts, run_suite
+from evals import charts, load_suite, run_suite
+from evals.feedback import entries, export_suite, feedback_path
 from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
-from rag import RagError
+from rag import RagError, Settings
 
-SUITES = Path(__file__).resolve().parents[2] / "evals" / "suites"
+SUITES = Path(__file__).resolve().parents[1] / "evals" / "suites"
 
 
 def run_panel() -> None:
@@ -75,7 +76,7 @@ def show_run(run_dir: Path, compare_to: Path | None) -> None:
             st.altair_chart(chart)
     if report.comparison:
         show_comparison(report)
-    show_cases(rows)
+    show_cases(rows, report.source)
 
 
 def show_comparison(report: Report) -> None:
@@ -86,6 +87,12 @@ def show_comparison(report: Report) -> None:
     chart = charts.delta_bars(comparison)
     if chart is not None:
         st.altair_chart(chart)
+    if comparison.mismatch:
+        st.warning(
+            "These runs are not like for like, so differences may not be regressions: "
+            + "; ".join(comparison.mismatch),
+            icon="⚠️",
+        )
     if comparison.regressed:
         st.error("Regressed: " + ", ".join(comparison.regressed))
     else:
@@ -94,7 +101,7 @@ def show_comparison(report: Report) -> None:
         st.info("Fixed: " + ", ".join(comparison.fixed))
 
 
-def show_cases(rows: list[dict[str, Any]]) -> None:
+def show_cases(rows: list[dict[str, Any]], source: str) -> None:
     """The case table, filtered by result, and one case in full."""
     st.subheader("Cases")
     results = {r["case_id"] + f" #{r['repeat'] + 1}": r for r in rows}
@@ -109,14 +116,54 @@ def show_cases(rows: list[dict[str, Any]]) -> None:
         return
     key = st.selectbox("Case", [t["case"] for t in table])
     row = results[key]
+    try:
+        cases = {c.id: c for c in load_suite(source).cases} if source else {}
+    except RagError:
+        cases = {}
     st.text(row["question"])
     if row["status"] != "ok":
         st.error(f"{row['status']}: {row['error']}")
         return
-    st.text(row["answer"])
-    if row.get("missing_facts"):
-        st.warning("Missing facts: " + "; ".join(row["missing_facts"]))
-    st.json({"scores": row["scores"], "citations": row["citations"], "judge": row.get("judge", {})})
+    show_case(row, cases.get(row["case_id"]))
+
+
+def show_case(row: dict[str, Any], case: Any) -> None:
+    """Expected (sources, facts) against what was answered, cited and retrieved."""
+    expected, got = st.columns(2)
+    with expected:
+        st.markdown("**Expected**")
+        if case is None:
+            st.caption("The suite file is not readable any more.")
+        elif case.unanswerable:
+            st.markdown("A refusal (nothing in the corpus answers).")
+        else:
+            st.markdown("Sources: " + (", ".join(f"`{s}`" for s in case.expected_sources) or "—"))
+            st.markdown("Facts: " + ("; ".join(f"`{f}`" for f in case.facts) or "—"))
+    with got:
+        st.markdown("**Answered**")
+        st.text(row["answer"] or "(refused)")
+        if row.get("missing_facts"):
+            st.warning("Missing facts: " + "; ".join(row["missing_facts"]))
+    st.markdown("**Cited**")
+    st.dataframe(row["citations"], hide_index=True)
+    st.markdown("**Retrieved passages (files, in rank order)**")
+    st.dataframe([{"rank": i + 1, "file": f} for i, f in enumerate(row["retrieved"])])
+    with st.expander("Scores"):
+        st.dataframe([{"metric": k, "score": v} for k, v in row["scores"].items()], hide_index=True)
+        if row.get("judge"):
+            st.json(row["judge"])
+
+
+def run_label(run_dir: str) -> str:
+    """A run as people name it: suite, mode, finish time and pass rate (the folder if unread)."""
+    try:
+        summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return Path(run_dir).name
+    passed = (summary.get("metrics", {}).get("passed") or {}).get("mean")
+    rate = f"{passed:.0%} passed" if passed is not None else "pass rate n/a"
+    when = str(summary.get("finished", "")).replace("T", " ")[:16]
+    return f"{summary.get('suite', '?')} · {summary.get('mode', '?')} · {when} · {rate}"
 
 
 def _advance(bar: Any, done: int, total: int) -> None:
@@ -129,10 +176,33 @@ def _result(row: dict[str, Any]) -> str:
     return "PASS" if row["scores"].get("passed") == 1.0 else "FAIL"
 
 
+def feedback_panel() -> None:
+    """Readers' 👍/👎 from the chat as a suite file to download (`rag feedback export`)."""
+    try:
+        settings = Settings.load(env_file=".env" if Path(".env").is_file() else None)
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    path = feedback_path(settings)
+    kept = entries(path)
+    down = sum(1 for e in kept if e.rating < 0)
+    with st.expander(f"Readers' feedback: {len(kept) - down} helpful, {down} not helpful"):
+        if not kept:
+            st.caption("Rate answers in the chat with 👍/👎; they become eval cases here.")
+            return
+        st.caption(
+            "👎 answers become cases for you to complete (expected sources and facts); "
+            "👍 answers become regression cases. `rag eval` runs the file as it is."
+        )
+        suite = export_suite(path, settings.corpus_dir)
+        st.download_button("Export feedback as a suite", suite, "feedback.yaml", "text/yaml")
+
+
 def main() -> None:
     """Render the Evals page."""
     st.set_page_config(page_title="Evals", page_icon="📊")
     st.title("Evals")
+    feedback_panel()
     with st.expander("Run a suite", expanded=not any(iter_runs())):
         run_panel()
     runs = list(iter_runs())
@@ -142,8 +212,12 @@ def main() -> None:
     labels = {str(p): p for p in runs}
     current = st.session_state.get("latest_run")
     index = list(labels).index(current) if current in labels else 0
-    chosen = st.selectbox("Run", list(labels), index=index)
-    other = st.selectbox("Compare with", ["(none)", *[k for k in labels if k != chosen]])
+    chosen = st.selectbox("Run", list(labels), index=index, format_func=run_label)
+    other = st.selectbox(
+        "Compare with",
+        ["(none)", *[k for k in labels if k != chosen]],
+        format_func=lambda k: k if k == "(none)" else run_label(k),
+    )
     try:
         show_run(labels[chosen], labels.get(other))
     except (RagError, json.JSONDecodeError, OSError) as exc:

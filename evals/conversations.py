@@ -1,0 +1,90 @@
+"""Chat conversations kept in SQLite beside the store, to reopen, rename or delete later.
+
+Each conversation is stored whole (its turns as JSON, answers included), so reopening one
+shows it exactly as it was answered, without asking again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag import Settings
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    turns TEXT NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """One kept conversation, as listed."""
+
+    id: str
+    title: str
+    updated: str
+
+
+def conversations_path(settings: Settings) -> Path:
+    """The conversations database: a file beside the store folder."""
+    store = settings.chroma_path
+    return store.parent / f"{store.name}-chats.sqlite3"
+
+
+@contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(_SCHEMA)
+        yield db
+
+
+def save(path: Path, chat_id: str, turns: list[dict[str, Any]], title: str = "") -> None:
+    """Keep (or update) a conversation; a new one is titled after its first question."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    first = next((t["content"] for t in turns if t["role"] == "user"), "New chat")
+    name = title or " ".join(first.split())[:80]
+    with _connect(path) as db:
+        db.execute(
+            "INSERT INTO conversations (id, title, updated, turns) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, turns = excluded.turns",
+            (chat_id, name, now, json.dumps(turns, default=str)),
+        )
+
+
+def listed(path: Path) -> list[Saved]:
+    """Kept conversations, most recently updated first."""
+    if not path.is_file():
+        return []
+    with _connect(path) as db:
+        rows = db.execute("SELECT id, title, updated FROM conversations ORDER BY updated DESC")
+        return [Saved(*row) for row in rows]
+
+
+def load(path: Path, chat_id: str) -> list[dict[str, Any]]:
+    """A kept conversation's turns (empty if it is gone)."""
+    with _connect(path) as db:
+        row = db.execute("SELECT turns FROM conversations WHERE id = ?", (chat_id,)).fetchone()
+    return list(json.loads(row[0])) if row else []
+
+
+def rename(path: Path, chat_id: str, title: str) -> None:
+    """Give a kept conversation a new title (blank titles are ignored)."""
+    if title.strip():
+        with _connect(path) as db:
+            db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), chat_id))
+
+
+def delete(path: Path, chat_id: str) -> None:
+    """Forget a kept conversation."""
+    with _connect(path) as db:
+        db.execute("DELETE FROM conversations WHERE id = ?", (chat_id,))

@@ -1,0 +1,92 @@
+"""The chat's HTML: escaped corpus text, chips that point at their sources, excerpts cut at
+word or sentence boundaries, and colours readable at WCAG AA (>= 4.5:1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from rag.types import Answer, Citation, Conflict, ConflictSide
+from ui.markup import STYLE, answer_html, conflicts_html, excerpt_bounds, sources_html
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def _citation(n: int, quote: str, title: str = "A title") -> Citation:
+    return Citation(
+        n=n,
+        source_file=f"{n:03}.txt",
+        quote=quote,
+        start=0,
+        end=len(quote),
+        chunk_id=f"c{n}",
+        score=0.9,
+        date=dt.date(2025, 8, 16),
+        title=title,
+    )
+
+
+def test_chips_link_to_their_source_and_escape_everything() -> None:
+    cited = [_citation(1, f"Quote {HOSTILE}", title=HOSTILE)]
+    html = answer_html(f"It was {HOSTILE} in Alaska [1]. Not a source [7].", cited, "a1")
+    assert "<img" not in html and "&lt;img" in html
+    assert '<a class="rag-chip" href="#src-a1-1"' in html
+    assert "[7]" in html  # a marker naming no citation stays text
+
+
+def test_sources_group_quotes_by_article_and_escape_titles() -> None:
+    first, second = _citation(1, "One."), _citation(2, "Two.")
+    same = second.model_copy(update={"source_file": first.source_file, "title": HOSTILE})
+    answer = Answer(question="q", text="x [1][2]", citations=[first, same], mode="extractive")
+    html = sources_html(answer, "a1", lambda name: ("One. Two.", 0))
+    assert "<summary>Sources (1)" in html  # one card for the one article
+    assert html.count('class="rag-card"') == 1 and 'id="src-a1-2"' in html
+    assert "<img" not in html
+
+
+def test_excerpts_start_at_a_sentence_and_end_at_a_word() -> None:
+    text = "First sentence here. " * 20 + "THE QUOTE." + " trailing words" * 40
+    lo = text.index("THE QUOTE")
+    left, right = excerpt_bounds(text, lo, lo + len("THE QUOTE."), width=60)
+    assert text[left:].startswith("First sentence here.")
+    assert text[right - 1] != " " and text[right] == " "  # a whole word, not cut mid-word
+
+
+def test_conflict_table_lists_each_side() -> None:
+    cited = [_citation(1, "It did."), _citation(2, "It did not.")]
+    sides = [
+        ConflictSide(value="yes", citation=1, source_file="001.txt", date=None),
+        ConflictSide(value="no", citation=2, source_file="002.txt", date=dt.date(2025, 10, 10)),
+    ]
+    conflict = Conflict(kind="negation", slot="Did it?", sides=sides)
+    answer = Answer(
+        question="Did it?", text="", citations=cited, conflicts=[conflict], mode="extractive"
+    )
+    html = conflicts_html(answer, "a1")
+    assert html.count("<tr><td><b>") == 2 and "10 Oct 2025" in html and "undated" in html
+
+
+def _luminance(hex_colour: str) -> float:
+    if len(hex_colour) == 4:  # #fff
+        hex_colour = "#" + "".join(ch * 2 for ch in hex_colour[1:])
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(rule: str) -> float:
+    block = re.search(re.escape(rule) + r"\{([^}]*)\}", STYLE)
+    assert block is not None, rule
+    background = re.search(r"background:(#[0-9a-f]{6}|#[0-9a-f]{3})\b", block.group(1))
+    colour = re.search(r"(?<!-)color:(#[0-9a-f]{6}|#[0-9a-f]{3})\b", block.group(1))
+    assert background and colour
+    lighter, darker = sorted(
+        (_luminance(background.group(1)), _luminance(colour.group(1))), reverse=True
+    )
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_highlight_and_chips_meet_wcag_aa() -> None:
+    assert _contrast("mark.rag-hl") >= 4.5
+    assert _contrast(".rag-tip") >= 4.5
+    assert _contrast(".rag-chip") >= 4.5

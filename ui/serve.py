@@ -1,0 +1,50 @@
+"""`python -m ui.serve [streamlit options]`: load the model and index, then serve the chat.
+
+The pipeline is built in this process before the server accepts a visitor, and the page's
+cached loader picks it up, so the first question does not wait for start-up.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pandas  # noqa: F401  (st.dataframe's first use imports it: done before a visitor)
+from streamlit.web import cli as streamlit_cli
+
+# The pages' own imports (evals alone takes ~2 s), loaded before a visitor arrives.
+import evals.charts  # noqa: F401
+import evals.report  # noqa: F401
+import ui.render  # noqa: F401
+import ui.sidebar  # noqa: F401
+from rag import RagError
+from rag.corpus import MAX_UPLOAD_BYTES
+from ui.state import load_settings, warm
+
+APP = Path(__file__).resolve().parent / "app.py"
+# Streamlit's own checks: the developer toolbar hidden, and the uploader refusing what the
+# corpus would refuse anyway (its megabytes are MiB, rounded up so the corpus limit decides).
+OPTIONS = [
+    "--client.toolbarMode",
+    "viewer",
+    "--server.maxUploadSize",
+    str(math.ceil(MAX_UPLOAD_BYTES / 2**20)),
+    "--browser.gatherUsageStats",
+    "false",
+]
+
+
+def main(argv: list[str]) -> None:
+    """Warm the pipeline (a broken store is reported by the page instead), then serve."""
+    print("Loading the index and models…", file=sys.stderr, flush=True)
+    try:
+        warm(load_settings())
+    except RagError as exc:
+        print(f"Not preloaded: {exc}", file=sys.stderr, flush=True)
+    sys.argv = ["streamlit", "run", str(APP), *OPTIONS, *argv]
+    streamlit_cli.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,253 @@
+"""The chat's sidebar: mode, filters (checked before asking), corpus panel, uploads, downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from evals import conversations
+from index import build_index
+from rag import Answer, Filters, Pipeline, RagError
+from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
+from rag.types import CorpusInfo
+from ui.markup import date_text
+from ui.render import answer_md, as_markdown, md
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the sidebar settles for the next question."""
+
+    top_k: int
+    filters: Filters | None
+    problem: str | None  # a filter that cannot apply, in plain words: asking is blocked
+    described: str  # the active filters in words ("" for none)
+
+
+def sidebar(pipeline: Pipeline) -> Choice:
+    """Mode, knobs, filters, corpus panel, uploads and downloads."""
+    settings = pipeline.settings
+    if pipeline.mode == "openai":
+        st.markdown(f"**Mode:** OpenAI-compatible · `{md(settings.chat_model)}`")
+    else:
+        st.markdown("**Mode:** offline, extractive")
+        if settings.openai_api_key is None:
+            st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
+    if st.button("New chat", icon=":material/add_comment:"):
+        new_chat()
+    conversations_panel(conversations.conversations_path(settings))
+    top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
+    corpus = pipeline.corpus()
+    choice = filters_panel(corpus, top_k)
+    corpus_panel(corpus)
+    uploads(pipeline)
+    remove_panel(pipeline, corpus)
+    downloads()
+    return choice
+
+
+def new_chat() -> None:
+    """Start an empty conversation (the last one stays saved)."""
+    st.session_state.turns = []
+    st.session_state.chat_id = uuid.uuid4().hex
+    st.session_state.pop("partial", None)  # an answer cut short by this click stays behind
+
+
+def conversations_panel(path: Path) -> None:
+    """Saved conversations: reopen, delete, and rename the open one."""
+    saved = conversations.listed(path)
+    current = st.session_state.get("chat_id")
+    with st.expander(f"Saved conversations ({len(saved)})"):
+        if not saved:
+            st.caption("Each conversation is kept here after its first answer.")
+            return
+        for item in saved[:30]:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            mark = "▸ " if item.id == current else ""
+            if left.button(
+                f"{mark}{item.title}",
+                key=f"open-{item.id}",
+                type="tertiary",
+                help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
+            ):
+                st.session_state.turns = conversations.load(path, item.id)
+                st.session_state.chat_id = item.id
+                st.rerun()
+            if right.button("", icon=":material/delete:", key=f"del-{item.id}", help="Delete"):
+                conversations.delete(path, item.id)
+                if item.id == current:
+                    new_chat()
+                st.rerun()
+        titles = {item.id: item.title for item in saved}
+        if current in titles:
+            name = st.text_input("Rename this conversation", titles[current], key=f"name-{current}")
+            if name.strip() and name.strip() != titles[current]:
+                conversations.rename(path, current, name)
+                st.rerun()
+
+
+def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
+    """Article and date filters; an impossible combination is a plain message, not ignored."""
+    titles = {
+        f.source_file: f"{f.title or f.source_file} ({date_text(f.date)})" for f in corpus.files
+    }
+    sources = st.multiselect(
+        "Only these articles",
+        list(titles),
+        format_func=lambda name: titles.get(name, name),
+        placeholder="All articles",
+    )
+    dates = sorted(f.date for f in corpus.files if f.date)
+    span: dict[str, Any] = {"min_value": dates[0], "max_value": dates[-1]} if dates else {}
+    since = st.date_input("Published from", value=None, format="YYYY-MM-DD", **span)
+    until = st.date_input("Published until", value=None, format="YYYY-MM-DD", **span)
+    since_d = since if isinstance(since, dt.date) else None
+    until_d = until if isinstance(until, dt.date) else None
+    if since_d and until_d and since_d > until_d:
+        problem = (
+            f"“Published from” ({since_d}) is after “Published until” ({until_d}): no article "
+            "can match. Swap the dates or clear one to ask."
+        )
+        st.error("“Published from” is after “Published until”.")
+        return Choice(top_k, None, problem, "")
+    try:
+        filters = Filters.coerce({"sources": sources, "since": since_d, "until": until_d})
+    except RagError as exc:
+        st.error(str(exc))
+        return Choice(top_k, None, str(exc), "")
+    undated = sum(1 for f in corpus.files if f.date is None)
+    if (since_d or until_d) and undated:
+        st.caption(
+            f"{undated} undated article{'s are' if undated > 1 else ' is'} left out while a "
+            "date filter is on."
+        )
+    if filters is None or filters.is_empty():
+        return Choice(top_k, None, None, "")
+    return Choice(top_k, filters, None, describe(filters, titles))
+
+
+def describe(filters: Filters, titles: dict[str, str]) -> str:
+    """The filters in words, for the line above an answer."""
+    parts = []
+    if filters.sources:
+        names = [titles.get(s, s) for s in filters.sources]
+        parts.append("only " + "; ".join(names))
+    if filters.since:
+        parts.append(f"published from {filters.since}")
+    if filters.until:
+        parts.append(f"published until {filters.until}")
+    return ", ".join(parts)
+
+
+def corpus_panel(corpus: CorpusInfo) -> None:
+    """The indexed articles by title and date (file names in their own column)."""
+    with st.expander(f"Corpus: {len(corpus.files)} articles, {corpus.chunks} chunks"):
+        if corpus.last_indexed:
+            st.caption(f"Last indexed {corpus.last_indexed:%Y-%m-%d %H:%M} UTC")
+        st.dataframe(
+            [
+                {"title": f.title or f.source_file, "date": f.date, "file": f.source_file}
+                for f in sorted(corpus.files, key=lambda f: f.date or dt.date.min, reverse=True)
+            ],
+            hide_index=True,
+        )
+
+
+def uploads(pipeline: Pipeline) -> None:
+    """Add .txt/.md articles (each accepted or refused with its reason), then index them."""
+    for kind, text in st.session_state.pop("upload_results", []):
+        (st.success if kind == "ok" else st.error)(text)
+    key = f"uploader-{st.session_state.get('uploads_done', 0)}"  # a new key clears the widget
+    limit = MAX_UPLOAD_BYTES / 1e6
+    files = st.file_uploader(
+        f"Add articles (.txt or .md, up to {limit:.0f} MB each)",
+        type=["txt", "md"],
+        accept_multiple_files=True,
+        key=key,
+    )
+    add = st.button("Add to corpus", disabled=not files)
+    reindex = st.button("Re-index folder")
+    if add or reindex:
+        results = _index_uploads(pipeline, list(files or []) if add else [])
+        st.session_state.upload_results = results
+        st.session_state.uploads_done = st.session_state.get("uploads_done", 0) + 1
+        st.rerun()  # the sidebar's counts and filters show the new corpus at once
+
+
+def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]]:
+    settings = pipeline.settings
+    results: list[tuple[str, str]] = []
+    saved: list[str] = []
+    for upload in files:
+        try:
+            saved.append(save_upload(settings.upload_dir, upload.name, upload.getvalue()).name)
+        except RagError as exc:
+            results.append(("error", f"Not added: {exc}"))
+    if files and not saved:
+        return results
+    return _reindex(pipeline, saved, results)
+
+
+def _reindex(
+    pipeline: Pipeline, saved: list[str], results: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    settings = pipeline.settings
+    bar = st.progress(0.0, text="Indexing…")
+
+    def advance(done: int, total: int) -> None:
+        bar.progress(done / max(1, total), text="Indexing…")
+
+    try:
+        report = build_index(
+            settings.corpus_dir,
+            settings,
+            embedder=pipeline.embedder,
+            progress=False,
+            on_progress=advance,
+        )
+        pipeline.refresh()
+        added = f"Added {', '.join(saved)}. " if saved else ""
+        results.insert(0, ("ok", added + report.summary()))
+    except RagError as exc:
+        results.append(("error", str(exc)))
+    bar.empty()
+    return results
+
+
+def remove_panel(pipeline: Pipeline, corpus: CorpusInfo) -> None:
+    """Remove an uploaded article: its file, then its chunks (the index drops files that are
+    gone from the folders)."""
+    added = [f for f in corpus.files if f.source_file.startswith(UPLOADS_PREFIX)]
+    if not added:
+        return
+    with st.expander("Remove an uploaded article"):
+        names = {f.source_file: f"{f.title or f.source_file} ({f.source_file})" for f in added}
+        chosen = st.selectbox("Article", list(names), format_func=names.__getitem__)
+        if not st.button("Remove", icon=":material/delete:"):
+            return
+        path = pipeline.settings.upload_dir / chosen.removeprefix(UPLOADS_PREFIX)
+        path.unlink(missing_ok=True)
+        st.session_state.upload_results = _reindex(pipeline, [], [])
+        st.rerun()
+
+
+def downloads() -> None:
+    """The conversation as Markdown or JSON (drawn after every answer, so always current)."""
+    turns: list[dict[str, Any]] = st.session_state.get("turns", [])
+    if not turns:
+        return
+    markdown = "\n\n".join(
+        f"**You:** {answer_md(t['content'])}"
+        if t["role"] == "user"
+        else "**Answer:** " + as_markdown(Answer.model_validate(t["answer"]))
+        for t in turns
+    )
+    st.download_button("Download chat (Markdown)", markdown, "conversation.md", "text/markdown")
+    data = json.dumps([t.get("answer") or t for t in turns], indent=2, default=str)
+    st.download_button("Download chat (JSON)", data, "conversation.json", "application/json")
