@@ -246,3 +246,43 @@ def test_an_answer_stopped_mid_stream_is_kept_as_incomplete(app_env: None) -> No
     assert len(at.chat_message) == 2
     assert "delivered the letter" in _html(at)
     assert any("You stopped it" in w.value for w in at.warning)
+
+
+def test_a_web_page_is_added_by_its_address(
+    sample_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_fetch import BARE, Handler, ThreadingHTTPServer, threading
+
+    served = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    corpus = tmp_path / "articles"
+    shutil.copytree(sample_settings.corpus_dir, corpus)
+    settings = Settings(chroma_path=tmp_path / "chroma", corpus_dir=corpus)
+    build_index(corpus, settings, progress=False)
+    for key, value in {
+        "RAG_CHROMA_PATH": settings.chroma_path,
+        "RAG_CORPUS_DIR": corpus,
+        "RAG_UPLOAD_DIR": tmp_path / "uploads",
+        "RAG_FETCH_ALLOW_PRIVATE": "true",  # the page is served from 127.0.0.1
+    }.items():
+        monkeypatch.setenv(key, str(value))
+    try:
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        address = f"http://127.0.0.1:{served.server_port}/bare"
+        next(t for t in at.text_input if "web page" in t.label).input(address).run()
+        next(b for b in at.button if b.label == "Add page").click().run()
+        assert not at.exception and not at.error
+        assert any("1 added" in s.value for s in at.success)
+        assert any("6 articles" in e.label for e in at.expander)
+        shown = _html(_ask(at, "How many zebras did the census count?"))
+        assert "4,812" in shown and "Zebra census" in shown
+        assert BARE.decode() not in shown  # the page's text, not its markup
+    finally:
+        served.shutdown()
+
+
+def test_the_uploader_takes_every_indexed_format(app_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    uploader = at.get("file_uploader")[0]
+    wanted = {".html", ".pdf", ".docx", ".jsonl", ".rss", ".md", ".txt"}
+    assert wanted <= set(uploader.proto.type)

@@ -12,7 +12,8 @@ from typing import Any
 import streamlit as st
 
 from evals import conversations
-from index import build_index
+from index import ACCEPTED_SUFFIXES, build_index
+from index.fetch import fetch_page
 from rag import Answer, Filters, Pipeline, RagError
 from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
@@ -160,21 +161,28 @@ def corpus_panel(corpus: CorpusInfo) -> None:
 
 
 def uploads(pipeline: Pipeline) -> None:
-    """Add .txt/.md articles (each accepted or refused with its reason), then index them."""
+    """Add articles from files or a web page (each accepted or refused with its reason), then
+    index them."""
     for kind, text in st.session_state.pop("upload_results", []):
         (st.success if kind == "ok" else st.error)(text)
-    key = f"uploader-{st.session_state.get('uploads_done', 0)}"  # a new key clears the widget
+    done = st.session_state.get("uploads_done", 0)
     limit = MAX_UPLOAD_BYTES / 1e6
+    suffixes = [s.lstrip(".") for s in ACCEPTED_SUFFIXES]
     files = st.file_uploader(
-        f"Add articles (.txt or .md, up to {limit:.0f} MB each)",
-        type=["txt", "md"],
+        f"Add articles ({', '.join(suffixes)}; up to {limit:.0f} MB each)",
+        type=suffixes,
         accept_multiple_files=True,
-        key=key,
+        key=f"uploader-{done}",  # a new key clears the widget
     )
     add = st.button("Add to corpus", disabled=not files)
+    url = st.text_input("Or add a web page by its address", key=f"url-{done}")
+    fetch = st.button("Add page", disabled=not url.strip())
     reindex = st.button("Re-index folder")
-    if add or reindex:
-        results = _index_uploads(pipeline, list(files or []) if add else [])
+    if add or fetch or reindex:
+        if fetch:
+            results = _add_page(pipeline, url)
+        else:
+            results = _index_uploads(pipeline, list(files or []) if add else [])
         st.session_state.upload_results = results
         st.session_state.uploads_done = st.session_state.get("uploads_done", 0) + 1
         st.rerun()  # the sidebar's counts and filters show the new corpus at once
@@ -192,6 +200,15 @@ def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]
     if files and not saved:
         return results
     return _reindex(pipeline, saved, results)
+
+
+def _add_page(pipeline: Pipeline, url: str) -> list[tuple[str, str]]:
+    try:
+        with st.spinner("Downloading…"):
+            page = fetch_page(url, pipeline.settings)
+    except RagError as exc:
+        return [("error", f"Not added: {exc}")]
+    return _reindex(pipeline, [page.path.name], [])
 
 
 def _reindex(
