@@ -30,8 +30,10 @@ from rag.integrity import (
     REBUILD_HINT,
     SQLITE_FILE,
     finish_interrupted_swap,
+    isolated_problem,
     probe,
     rebuild_folder,
+    run_interrupted,
     sqlite_problem,
     swap_in,
 )
@@ -110,6 +112,8 @@ def _damage(settings: Settings, embedder: Embedder) -> str | None:
     if not (store / SQLITE_FILE).exists():
         return None
     problem = sqlite_problem(store)
+    if problem is None and run_interrupted(store):  # a torn index can crash the reader
+        problem = isolated_problem(store)
     if problem is not None:
         return problem
     try:
@@ -138,7 +142,8 @@ def _index(
     collection = open_collection(client, settings, embedder, create=True)
     sentences = open_collection(client, settings, embedder, create=True, sentences=True)
     texts = open_collection(client, settings, embedder, create=True, texts=True)
-    generation = Generation(open_collection(client, settings, embedder, create=True, state=True))
+    state = open_collection(client, settings, embedder, create=True, state=True)
+    generation = Generation(state, None if settings.uses_server else settings.chroma_path)
     interrupted = generation.interrupted()
     store = ChromaVectorStore(chroma_collection=collection)
     report = IndexReport(folder=str(root), collection=collection.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -16,6 +17,7 @@ from index.reading import Piece
 from index.report import IndexReport
 from rag.articles import write_records
 from rag.embeddings import Embedder, Matrix
+from rag.integrity import mark_run
 from rag.store import read_all, read_generation, write_generation
 
 _CHROMA_BATCH = 4096  # records per Chroma add call
@@ -26,11 +28,14 @@ class Generation:
     """Stamps the store incomplete before a run's first write and complete after its last."""
 
     state: Collection
+    store: Path | None = None  # the embedded store's folder (None for a server)
     touched: bool = False
 
     def touch(self) -> None:
         """Called before every write; stamps once."""
         if not self.touched:
+            if self.store is not None:
+                mark_run(self.store, running=True)
             write_generation(self.state, complete=False)
             self.touched = True
 
@@ -42,10 +47,12 @@ class Generation:
     def finish(self) -> bool:
         """Stamp the store complete if this run, or one killed before it, wrote to it."""
         found = read_generation(self.state)
-        if self.touched or found is None or not found[1]:
+        finished = self.touched or found is None or not found[1]
+        if finished:
             write_generation(self.state, complete=True)
-            return True
-        return False
+        if self.store is not None:
+            mark_run(self.store, running=False)
+        return finished
 
 
 def _sentence_vectors(

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -24,6 +27,9 @@ SQLITE_FILE = "chroma.sqlite3"
 # A rebuild is written here, beside the store; this file inside it says it is complete.
 REBUILD_SUFFIX = ".rebuild"
 COMPLETE_MARK = "REBUILD_COMPLETE"
+# An indexing run writes this file into the store before its first write and removes it after
+# its last: left behind, it says a run was killed mid-write (or is writing now).
+RUN_MARK = "RUN_INCOMPLETE"
 REBUILD_HINT = "rebuild it from the articles with: rag index --rebuild"
 
 
@@ -66,6 +72,58 @@ def probe(collections: list[Collection | None], location: str) -> None:
             collection.get(limit=1, include=[])
         except Exception as exc:
             raise StoreDamagedError(damaged(location, collection.name, exc)) from None
+
+
+def mark_run(store: Path, *, running: bool) -> None:
+    """Record that an indexing run is writing to `store` (or, `running=False`, that it ended)."""
+    mark = store / RUN_MARK
+    if running:
+        store.mkdir(parents=True, exist_ok=True)
+        mark.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    else:
+        mark.unlink(missing_ok=True)
+
+
+def run_interrupted(store: Path) -> bool:
+    """Whether a run was killed while writing to `store` (or one is writing now)."""
+    return (store / RUN_MARK).is_file()
+
+
+_READ_EVERY_COLLECTION = """
+import sys
+import chromadb
+from chromadb.config import Settings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+for collection in client.list_collections():
+    collection.count()
+    collection.get(limit=1, include=[])
+"""
+
+
+def isolated_problem(store: Path, timeout: float = 600.0) -> str | None:
+    """What reading every collection of `store` meets, read in a child process; None if fine.
+
+    Some HNSW files torn by a kill crash Chroma's loader (SIGSEGV, chroma-core/chroma#7238)
+    instead of raising, and would take the reading process with them. Costs a process start
+    and a Chroma import (~2 s), so it is used only after an interrupted run.
+    """
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _READ_EVERY_COLLECTION, str(store)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return f"reading it took over {timeout:.0f} s"
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        return f"Chroma crashed reading it ({signal.Signals(-done.returncode).name})"
+    lines = done.stderr.strip().splitlines()
+    if not lines:
+        return f"reading it failed (exit {done.returncode})"
+    return lines[-1].removeprefix("chromadb.errors.")[:200]
 
 
 def damaged(location: str, what: str, exc: BaseException | str) -> str:

@@ -9,6 +9,7 @@ own module: input checks (`rag.checks`), the corpus listing (`rag.catalogue`), r
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,11 +18,11 @@ from rag.catalogue import Catalogue
 from rag.checks import check_question, check_top_k
 from rag.config import Settings
 from rag.embeddings import Embedder, build_embedder
-from rag.errors import IndexNotBuiltError
+from rag.errors import IndexNotBuiltError, StoreDamagedError
 from rag.extractive import ExtractiveAnswerer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
-from rag.integrity import probe
+from rag.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
 from rag.lexical import LexicalIndex
 from rag.retrieve import FusionConfig, HybridRetriever
 from rag.scoring import ExtractiveConfig, SentenceScorer
@@ -105,6 +106,7 @@ class Pipeline:
 
             llm = make_client(settings)
         embedder = embedder or build_embedder(settings, llm)
+        _check_interrupted(settings)
         clients = [open_client(settings, create=False)]  # the one reads go to, once reopened
         stores = open_stores(clients[0], settings, embedder)
         if not settings.uses_server:  # a store torn by a killed process fails here, not later
@@ -243,3 +245,16 @@ class Pipeline:
         if self._generative is not None:
             return self._generative.condense(question, turns)
         return condense(question, turns) or question, None
+
+
+def _check_interrupted(settings: Settings) -> None:
+    """After an index run was killed mid-write, read the store in a child process first: a
+    torn HNSW file can crash Chroma (SIGSEGV) instead of raising, and would take the chat's
+    whole server down with it."""
+    store = settings.chroma_path
+    if settings.uses_server or not run_interrupted(store) or not os.access(store, os.W_OK):
+        return
+    problem = isolated_problem(store)
+    if problem is not None:
+        location = describe_location(settings)
+        raise StoreDamagedError(f"The {location} is damaged ({problem}); {REBUILD_HINT}")

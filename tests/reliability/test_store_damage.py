@@ -20,9 +20,12 @@ from index import build_index
 from rag import Pipeline, Settings, StoreError
 from rag.errors import StoreDamagedError
 from rag.integrity import (
+    RUN_MARK,
     SQLITE_FILE,
     finish_interrupted_swap,
+    isolated_problem,
     rebuild_folder,
+    run_interrupted,
     sqlite_problem,
 )
 from tests.conftest import ROOT
@@ -215,3 +218,45 @@ def test_a_transaction_cut_by_a_kill_is_rolled_back_not_rebuilt(
     report = build_index(corpus, settings, progress=False)
     assert not report.rebuilt
     assert _contents(settings) == _clean_contents(corpus, tmp_path)
+
+
+def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
+    indexed: tuple[Path, Settings], tmp_path: Path
+) -> None:
+    corpus, settings = indexed
+    for path in sorted(corpus.glob("*.txt"))[:3]:
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nA late correction.\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "CHROMA_"))}
+    env |= {"RAG_CHROMA_PATH": str(settings.chroma_path), "RAG_INDEX_BATCH": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "index", str(corpus), "-q"], env=env)
+    mark = settings.chroma_path / RUN_MARK
+    while proc.poll() is None and not mark.exists():
+        time.sleep(0.001)
+    proc.kill()
+    proc.wait()
+    assert mark.exists()  # killed after its first write
+    assert run_interrupted(settings.chroma_path)
+
+    report = build_index(corpus, settings, progress=False)
+    assert not report.rebuilt and not mark.exists()
+    assert _contents(settings) == _clean_contents(corpus, tmp_path)
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
+def test_after_an_interrupted_run_the_store_is_first_read_in_a_child(tmp_path: Path) -> None:
+    # A torn HNSW file can crash Chroma (SIGSEGV) instead of raising; the kill series met one.
+    # The child's verdict is what the error reports (the in-process probe names a collection).
+    store, corpus = tmp_path / "store", tmp_path / "corpus"
+    shutil.copytree(FIXTURE / "store", store)
+    shutil.copytree(FIXTURE / "corpus", corpus)
+    assert isolated_problem(store) is not None
+    (store / RUN_MARK).write_text("4242\n")
+    settings = Settings(chroma_path=store, corpus_dir=corpus, answer_mode="extractive")
+    with pytest.raises(StoreDamagedError) as raised:
+        Pipeline.from_settings(settings)
+    message = str(raised.value)
+    assert "(InternalError: " in message
+    assert "-int8-s:" not in message and "rag index --rebuild" in message
+    report = build_index(corpus, settings, progress=False)
+    assert report.rebuilt and not run_interrupted(store)
+    assert Pipeline.from_settings(settings).answer("What did the agency say?").citations is not None
