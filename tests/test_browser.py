@@ -99,6 +99,8 @@ def _answer(page: Any, n: int) -> Any:
 def test_answer_in_view_chips_open_sources_and_conflicts_side_by_side(page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.get_by_text("Try one of these:").wait_for(timeout=90_000)
+    page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
+    page.wait_for_timeout(1_500)  # the sidebar's widgets are drawn last
     page.screenshot(path=str(ARTIFACTS / "welcome.png"))
     _ask(page, "Where did Trump hand Putin the letter?")
     _answer(page, 1)
