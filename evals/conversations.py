@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.local import beside_store, connect
 from rag import Settings
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS conversations (
@@ -36,16 +34,7 @@ class Saved:
 
 def conversations_path(settings: Settings) -> Path:
     """The conversations database: a file beside the store folder."""
-    store = settings.chroma_path
-    return store.parent / f"{store.name}-chats.sqlite3"
-
-
-@contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute(_SCHEMA)
-        yield db
+    return beside_store(settings, "chats")
 
 
 def save(path: Path, chat_id: str, turns: list[dict[str, Any]], title: str = "") -> None:
@@ -53,7 +42,7 @@ def save(path: Path, chat_id: str, turns: list[dict[str, Any]], title: str = "")
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     first = next((t["content"] for t in turns if t["role"] == "user"), "New chat")
     name = title or " ".join(first.split())[:80]
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         db.execute(
             "INSERT INTO conversations (id, title, updated, turns) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, turns = excluded.turns",
@@ -65,14 +54,14 @@ def listed(path: Path) -> list[Saved]:
     """Kept conversations, most recently updated first."""
     if not path.is_file():
         return []
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         rows = db.execute("SELECT id, title, updated FROM conversations ORDER BY updated DESC")
         return [Saved(*row) for row in rows]
 
 
 def load(path: Path, chat_id: str) -> list[dict[str, Any]]:
     """A kept conversation's turns (empty if it is gone)."""
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         row = db.execute("SELECT turns FROM conversations WHERE id = ?", (chat_id,)).fetchone()
     return list(json.loads(row[0])) if row else []
 
@@ -80,11 +69,11 @@ def load(path: Path, chat_id: str) -> list[dict[str, Any]]:
 def rename(path: Path, chat_id: str, title: str) -> None:
     """Give a kept conversation a new title (blank titles are ignored)."""
     if title.strip():
-        with _connect(path) as db:
+        with connect(path, _SCHEMA) as db:
             db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), chat_id))
 
 
 def delete(path: Path, chat_id: str) -> None:
     """Forget a kept conversation."""
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         db.execute("DELETE FROM conversations WHERE id = ?", (chat_id,))

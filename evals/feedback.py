@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from evals.local import beside_store, connect
 from rag import Answer, Settings
 from rag.corpus import UPLOADS_PREFIX
 
@@ -43,16 +41,7 @@ class Feedback:
 
 def feedback_path(settings: Settings) -> Path:
     """The feedback database: a file beside the store folder."""
-    store = settings.chroma_path
-    return store.parent / f"{store.name}-feedback.sqlite3"
-
-
-@contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute(_SCHEMA)
-        yield db
+    return beside_store(settings, "feedback")
 
 
 def record(path: Path, answer: Answer, rating: int, comment: str = "") -> int:
@@ -60,7 +49,7 @@ def record(path: Path, answer: Answer, rating: int, comment: str = "") -> int:
     if rating not in (1, -1):
         raise ValueError("rating is 1 (👍) or -1 (👎)")
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         cursor = db.execute(
             "INSERT INTO feedback (at, rating, comment, question, answer) VALUES (?, ?, ?, ?, ?)",
             (at, rating, comment.strip(), answer.question, answer.model_dump_json()),
@@ -70,13 +59,13 @@ def record(path: Path, answer: Answer, rating: int, comment: str = "") -> int:
 
 def comment(path: Path, feedback_id: int, text: str) -> None:
     """Set the reader's comment on a kept verdict."""
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (text.strip(), feedback_id))
 
 
 def rerate(path: Path, feedback_id: int, rating: int) -> None:
     """Change a kept verdict (the reader changed their mind)."""
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         db.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, feedback_id))
 
 
@@ -84,7 +73,7 @@ def entries(path: Path) -> list[Feedback]:
     """Every verdict kept, oldest first (none if the file does not exist yet)."""
     if not path.is_file():
         return []
-    with _connect(path) as db:
+    with connect(path, _SCHEMA) as db:
         rows = db.execute("SELECT id, at, rating, comment, answer FROM feedback ORDER BY id")
         return [
             Feedback(i, at, rating, comment, Answer.model_validate_json(answer))
