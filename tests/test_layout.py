@@ -129,3 +129,18 @@ def test_the_vendored_encoding_is_tiktokens_cl100k() -> None:
     ours = encoding()
     mine = (ours._pat_str, sorted(ours._special_tokens.items()), ours.n_vocab)
     assert done.stdout.strip() == repr(mine)
+
+
+def test_every_package_folder_is_installed() -> None:
+    # An editable install finds any folder; a real install ships only the listed packages.
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in PACKAGES
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found - {"evals.suites", "rag.assets"} <= listed
+    assert all((ROOT / name.replace(".", "/")).is_dir() for name in listed)
