@@ -37,6 +37,7 @@ def test_page_runs_a_suite_with_progress(tmp_path: Path, sample_settings: Settin
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     assert not at.exception
     assert "No finished runs" in at.info[0].value
+    assert "articles" in at.selectbox[0].options  # the suite's name, not its path
     at.selectbox[0].set_value("Other path…")
     at.text_input[0].set_value(str(suite))
     at.selectbox[1].set_value("extractive")

@@ -22,7 +22,11 @@ def run_panel() -> None:
     """Pick a suite and options, run it with a progress bar."""
     shipped = sorted(str(p) for p in SUITES.glob("*.y*ml"))
     with st.form("run"):
-        choice = st.selectbox("Suite", [*shipped, "Other path…"])
+        choice = st.selectbox(
+            "Suite",
+            [*shipped, "Other path…"],
+            format_func=lambda p: Path(p).stem if p in shipped else p,
+        )
         other = st.text_input("Other suite (a .yaml file or a bench folder)")
         left, middle, right = st.columns(3)
         mode = left.selectbox("Mode", ["auto", "extractive", "openai"])
