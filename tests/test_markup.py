@@ -90,3 +90,23 @@ def test_highlight_and_chips_meet_wcag_aa() -> None:
     assert _contrast("mark.rag-hl") >= 4.5
     assert _contrast(".rag-tip") >= 4.5
     assert _contrast(".rag-chip") >= 4.5
+
+
+def test_cards_show_outlet_author_page_and_a_safe_link_to_the_original() -> None:
+    cited = _citation(1, "One.").model_copy(
+        update={"outlet": "The Daily Ledger", "author": "Anna Kowalski", "page": 2}
+    )
+    linked = cited.model_copy(update={"url": "https://news.example.com/a?x=1&y=2"})
+    answer = Answer(question="q", text="x [1]", citations=[linked], mode="extractive")
+    html = sources_html(answer, "a1", lambda name: ("One.", 0))
+    assert "The Daily Ledger · by Anna Kowalski · 16 Aug 2025" in html
+    assert "page 2" in html
+    assert '<a href="https://news.example.com/a?x=1&amp;y=2" target="_blank"' in html
+    for bad in ("javascript:alert(1)", 'https://x.org/"><script>'):
+        hostile = cited.model_copy(update={"url": bad})
+        shown = sources_html(
+            Answer(question="q", text="x [1]", citations=[hostile], mode="extractive"),
+            "a1",
+            lambda name: ("One.", 0),
+        )
+        assert "javascript:" not in shown and "<script>" not in shown

@@ -105,8 +105,22 @@ def marked(text: str, start: int, end: int, mark_id: str = "") -> str:
 def _tip(c: Citation) -> str:
     return (
         f'<span class="rag-tip" role="tooltip">“{escape(c.quote)}”'
-        f"<b>{escape(c.title or c.source_file)}</b>{escape(date_text(c.date))}</span>"
+        f"<b>{escape(c.title or c.source_file)}</b>{byline(c)}</span>"
     )
+
+
+def byline(c: Citation) -> str:
+    """Outlet · by author · date, escaped (what is known of them)."""
+    parts = [c.outlet, f"by {c.author}" if c.author else "", date_text(c.date)]
+    return " · ".join(escape(p) for p in parts if p)
+
+
+def original_link(c: Citation) -> str:
+    """A link to where the article was published (web addresses only), or ""."""
+    if not re.match(r"https?://", c.url.strip(), re.IGNORECASE):
+        return ""
+    url = escape(c.url.strip(), quote=True)
+    return f'<a href="{url}" target="_blank" rel="noopener noreferrer">original</a>'
 
 
 def answer_html(text: str, citations: list[Citation], aid: str) -> str:
@@ -207,8 +221,9 @@ def _card(
         f'<div class="rag-card" id="src-{aid}-{first.n}">{anchors}',
         f"<h4>{'' if closest else escape(numbers) + ' '}{escape(first.title or first.source_file)}"
         "</h4>",
-        f'<div class="rag-meta">{escape(date_text(first.date))} · '
-        f'<span title="file name">{escape(first.source_file)}</span></div>',
+        f'<div class="rag-meta">{byline(first)} · '
+        f'<span title="file name">{escape(first.source_file)}</span>'
+        f"{' · ' + original_link(first) if original_link(first) else ''}</div>",
     ]
     found = article(first.source_file)
     for c in quotes:
@@ -223,7 +238,8 @@ def _card(
             if found is not None and not c.stale
             else ""
         )
-        links = " · ".join(part for part in (support, jump) if part)
+        page = f"page {c.page}" if c.page else ""
+        links = " · ".join(part for part in (page, support, jump) if part)
         n = "" if closest else f'<span class="rag-n">[{c.n}]</span>'
         parts.append(
             f'<div class="rag-quote" id="q-{aid}-{c.n}">{n}{_excerpt(c, contexts)}{badge}'
@@ -233,7 +249,7 @@ def _card(
         text, body_start = found
         parts.append(
             f'<details><summary>Whole article</summary><div class="rag-meta">'
-            f"{escape(first.title or first.source_file)} · {escape(date_text(first.date))}</div>"
+            f"{escape(first.title or first.source_file)} · {byline(first)}</div>"
             f'<div class="rag-article">{_article(text, body_start, quotes, aid)}</div></details>'
         )
     parts.append("</div>")
