@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         "later_answers_s": later,
     }
     print(
-        f"server up in {startup:.2f} s; first visit: chat box ready in {ready:.2f} s; first answer {timings[0]:.2f} s; later answers "
+        f"server up in {startup:.2f} s; first visit: chat box ready in {ready:.2f} s; "
+        f"first answer {timings[0]:.2f} s; later answers "
         f"median {statistics.median(later):.2f} s (n={len(later)}); "
         f"first / later = {timings[0] / statistics.median(later):.1f}x"
     )
