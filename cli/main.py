@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import subprocess
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -289,7 +289,10 @@ def ui(
         command += ["--server.address", address]
     if headless:
         command += ["--server.headless", "true"]
-    raise typer.Exit(subprocess.call(command))
+    sys.stdout.flush()
+    # The server replaces this process, so a signal sent to `rag ui` (a supervisor's SIGTERM)
+    # reaches Streamlit instead of leaving it running orphaned.
+    os.execv(sys.executable, command)
 
 
 feedback_app = typer.Typer(help="Readers' 👍/👎 from the chat.", no_args_is_help=True)

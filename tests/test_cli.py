@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
@@ -80,3 +81,23 @@ def test_python_m_index_is_the_same_command(
     )
     assert done.returncode == 0, done.stderr
     assert "5 added" in done.stdout
+
+
+def test_rag_ui_stops_when_it_is_told_to(sample_settings: Settings, tmp_path: Path) -> None:
+    # `rag ui` used to start the server as a child: a SIGTERM to it left the server running.
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    from bench.serve import running_chat
+
+    env = os.environ | {
+        "RAG_CHROMA_PATH": str(sample_settings.chroma_path),
+        "RAG_CORPUS_DIR": str(sample_settings.corpus_dir),
+        "RAG_ANSWER_MODE": "extractive",
+    }
+    with running_chat(env, tmp_path) as url:
+        port = urlparse(url).port
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
