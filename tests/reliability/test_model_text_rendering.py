@@ -55,11 +55,16 @@ def test_chat_and_markdown_export_show_urls_and_html_as_text(
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.chat_input[0].set_value(Q).run()
     assert not at.exception and not at.error
+    # The answer is drawn as escaped HTML: its text is shown, its markup and links are not.
+    html = "\n".join(e.proto.body for e in at.get("html"))
+    answer = next(b for b in (e.proto.body for e in at.get("html")) if "Alaska" in b)
+    assert 'class="rag-chip"' in answer  # [n] became a chip
+    assert "evil.example/login" in answer and "&lt;a href=" in answer
+    links = re.findall(r"<a\s[^>]*href=[\"']([^\"']*)", html)
+    assert links and all(href.startswith("#") for href in links), links  # only in-page jumps
+    assert "[click](https://evil.example)" in answer  # HTML: no Markdown link either
     shown = [str(m.value) for m in at.markdown] + [str(w.value) for w in at.warning]
-    answer = next(m for m in shown if "Alaska" in m)
-    assert "[1]" in answer
-    assert any("evil.example" in m for m in shown)  # the text is shown...
-    for markdown in shown:  # ...but never where a renderer would link it or read it as HTML
+    for markdown in shown:  # Markdown elements never link it or read it as HTML
         visible = _outside_code(markdown)
         assert "evil" not in visible, markdown
         assert not re.search(r"(?<!\\)[<>]", visible), markdown
