@@ -15,14 +15,15 @@ from pathlib import Path
 from index import build_index
 from rag import Settings
 from rag.embeddings import build_embedder
-from rag.store import open_client, open_collection, write_generation
+from rag.store import forget_client, open_client, open_collection, write_generation
 from tests.conftest import ROOT
 
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"
 
 
 def _contents(settings: Settings) -> dict[str, set[tuple[str, str, str]]]:
-    """(id, text, metadata without the timestamp) of chunks and of sentences."""
+    """(id, text, metadata without the timestamp) of chunks and of sentences, as on disk now."""
+    forget_client(settings.chroma_path)  # another process may have rewritten or swapped it
     client = open_client(settings, create=False)
     embedder = build_embedder(settings)
     out = {}
