@@ -21,8 +21,11 @@ from tests.conftest import ROOT
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"
 
 
-def _contents(settings: Settings) -> dict[str, set[tuple[str, str, str]]]:
-    """(id, text, metadata without the timestamp) of chunks and of sentences, as on disk now."""
+def _contents(
+    settings: Settings, ignore: tuple[str, ...] = ()
+) -> dict[str, set[tuple[str, str, str]]]:
+    """(id, text, metadata without the timestamp and `ignore`) of chunks and of sentences, as
+    on disk now."""
     forget_client(settings.chroma_path)  # another process may have rewritten or swapped it
     client = open_client(settings, create=False)
     embedder = build_embedder(settings)
@@ -35,7 +38,7 @@ def _contents(settings: Settings) -> dict[str, set[tuple[str, str, str]]]:
                 i,
                 d,
                 repr(
-                    sorted((k, v) for k, v in m.items() if k not in ("indexed_at", "_node_content"))
+                    sorted((k, v) for k, v in m.items() if k not in ("indexed_at", "_node_content", *ignore))
                 ),
             )
             for i, d, m in rows
