@@ -38,7 +38,11 @@ def _contents(
                 i,
                 d,
                 repr(
-                    sorted((k, v) for k, v in m.items() if k not in ("indexed_at", "_node_content", *ignore))
+                    sorted(
+                        (k, v)
+                        for k, v in m.items()
+                        if k not in ("indexed_at", "_node_content", *ignore)
+                    )
                 ),
             )
             for i, d, m in rows
