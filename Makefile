@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability clean
+.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed
 
@@ -74,6 +74,10 @@ bench-conflicts: setup
 # Refit rag/assets/answerability.json on squad-dev (leave-one-article-out CV figures).
 fit-answerability: setup
 	$(PY) -m bench.fit_answerability $(BENCH)
+
+# Refit rag/assets/sentence_ranker.json on squad-dev (leave-one-article-out CV figures).
+fit-sentence-ranker: setup
+	$(PY) -m bench.fit_sentence_ranker $(BENCH)
 
 bench-ui: setup
 	$(PY) -m bench.ui

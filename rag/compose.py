@@ -1,6 +1,7 @@
 """Answer-first composition: which retrieved sentences an extractive answer quotes, in order.
 
-The first sentence is the one that best answers the question. Another follows only when it
+The first sentence is the one that best answers the question, as the fitted sentence ranker
+(`rag.ranking`) orders the best few. Another follows only when it
 adds something a reader needs: the other side of a disagreement (both are always shown), or
 support for a part of the question the first leaves out. A second source saying the same
 thing is cited on the first sentence instead of being repeated. A sentence that opens with a
@@ -10,18 +11,18 @@ pronoun or "This issue…" brings the sentence before it, so the quote can be un
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
-from rag.answertype import has_type
 from rag.conflicts import conflicting
+from rag.ranking import default_ranker
 from rag.scoring import Evidence, SentenceScorer, is_statement
 from rag.text import content_terms, sentence_spans
 
 CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement is looked for
-TYPE_SHARE = 0.9  # a sentence holding the expected answer type may lead from this share of
-# the best score
 ADD_SHARE = 0.85  # a sentence for another part of the question must score this share
 PAIR_OVERLAP = 0.5  # share of content words two sentences must share to be compared closely
+RARE_SHARE = 0.25  # a question word in more of the retrieved sentences than this is the topic
 SAME_FACT = 0.8  # cosine at which a sentence from another file states the same fact
 _DANGLING = re.compile(
     r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
@@ -46,12 +47,17 @@ def readable(ev: Evidence) -> bool:
     return is_statement(ev.text) and not text[:1].islower()
 
 
+def lead_pool(ranked: list[Evidence]) -> list[Evidence]:
+    """The sentences an answer may quote, best first: the readable ones when there are any."""
+    return [ev for ev in ranked if readable(ev)] or ranked
+
+
 def compose(question: str, ranked: list[Evidence], scorer: SentenceScorer) -> list[Quote]:
     """The quotes of the answer, leading with the one that answers the question."""
-    pool = [ev for ev in ranked if readable(ev)] or ranked
+    pool = lead_pool(ranked)
     if not pool:
         return []
-    lead = _lead(question, pool)
+    lead = default_ranker().order(question, pool)[0]
     quotes = [Quote(lead)]
     other = _other_side(question, lead, pool)
     pair = None if other is not None else _disagreeing_pair(question, pool)
@@ -67,19 +73,6 @@ def compose(question: str, ranked: list[Evidence], scorer: SentenceScorer) -> li
     for quote in quotes:
         quote.antecedent = antecedent(quote.evidence)
     return quotes
-
-
-def _lead(question: str, pool: list[Evidence]) -> Evidence:
-    """The best sentence, unless one nearly as good holds the kind of answer asked for."""
-    best = pool[0]
-    if has_type(question, best.text):
-        return best
-    for ev in pool[1:]:
-        if ev.score < best.score * TYPE_SHARE:
-            break
-        if has_type(question, ev.text):
-            return ev
-    return best
 
 
 def _other_side(question: str, lead: Evidence, pool: list[Evidence]) -> Evidence | None:
@@ -129,7 +122,9 @@ def _other_part(
 ) -> Evidence | None:
     """A sentence supporting question words the lead leaves out, if one scores nearly as
     well and does not repeat the lead."""
-    missing = content_terms(question) - content_terms(lead.text)
+    before = antecedent(lead)  # quoted with the lead when it needs one
+    said = content_terms(lead.text) | (content_terms(before.text) if before else frozenset())
+    missing = {t for t in content_terms(question) - said if t in _rare(pool)}
     if not missing:
         return None
     vec = scorer.vectors([lead.text])[0]
@@ -140,6 +135,13 @@ def _other_part(
         if adds and float(scorer.vectors([ev.text])[0] @ vec) < scorer.config.redundancy:
             return ev
     return None
+
+
+def _rare(pool: list[Evidence]) -> set[str]:
+    """Words found in at most `RARE_SHARE` of the retrieved sentences: a question word that
+    most of them hold is the topic, not a part of the question left unanswered."""
+    counts = Counter(t for ev in pool for t in content_terms(ev.text))
+    return {t for t, n in counts.items() if n <= RARE_SHARE * len(pool)}
 
 
 def antecedent(ev: Evidence) -> Evidence | None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from rag import Pipeline, Settings, answer
 from rag.answerability import FEATURES, default_model
 from rag.answertype import answer_span, expected_type
 from rag.compose import antecedent
+from rag.ranking import DEPTH, SentenceRanker, default_ranker
+from rag.ranking import FEATURES as RANK_FEATURES
+from rag.ranking import MODEL_PATH as RANKER_PATH
+from rag.ranking import features as ranking_features
 from rag.scoring import Evidence
 from rag.text import sentence_spans
 from rag.types import Context
@@ -168,3 +175,52 @@ def test_refusal_follows_the_answerability_model(sample_settings: Settings) -> N
         assert not c.answers
         assert file_text(sample_settings, c.source_file)[c.start : c.end] == c.quote
         assert c.quote in refused.text
+
+
+def _ranked(question: str, text: str, scores: list[float]) -> list[Evidence]:
+    ctx = _context(text)
+    spans = [(ctx.start + s, ctx.start + e) for s, e in sentence_spans(text)]
+    return [Evidence(ctx, s, e, score) for (s, e), score in zip(spans, scores, strict=True)]
+
+
+def test_ranker_leads_with_the_sentence_holding_the_asked_for_date() -> None:
+    # The closest sentence by support repeats the question's words; the one after it holds
+    # the year asked for, 15% less close. The rule before the ranker (a typed sentence may lead
+    # from 90% of the best support) quoted the first; the ranker quotes the second.
+    question = "When did the Normans build the abbey at Caen?"
+    text = (
+        "The Normans built many abbeys in Normandy, the abbey at Caen among them. "
+        "Work on the abbey at Caen began in 1063 under William."
+    )
+    ranked = _ranked(question, text, [0.82, 0.70])
+    lead = default_ranker().order(question, ranked)[0]
+    assert "1063" in lead.text
+
+
+def test_ranker_keeps_a_sentence_that_already_answers_first() -> None:
+    question = "Who wrote the letter to Putin?"
+    text = (
+        "Melania Trump wrote the letter to Putin about the children. "
+        "The letter was delivered in Alaska."
+    )
+    ranked = _ranked(question, text, [0.85, 0.6])
+    assert default_ranker().order(question, ranked)[0] is ranked[0]
+
+
+def test_ranker_reorders_only_its_depth_and_loses_nothing() -> None:
+    question = "How many children were returned?"
+    text = " ".join(f"Sentence {i} says {i} children went home." for i in range(DEPTH + 4))
+    ranked = _ranked(question, text, [1 - i / 100 for i in range(DEPTH + 4)])
+    ordered = default_ranker().order(question, ranked)
+    assert sorted(id(e) for e in ordered) == sorted(id(e) for e in ranked)
+    assert ordered[DEPTH:] == ranked[DEPTH:]
+    assert len(ranking_features(question, ranked)) == DEPTH
+    assert all(len(row) == len(RANK_FEATURES) for row in ranking_features(question, ranked))
+
+
+def test_a_ranker_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
+    bad = json.loads(RANKER_PATH.read_text())
+    bad["features"] = bad["features"][:-1]
+    (tmp_path / "ranker.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="fit_sentence_ranker"):
+        SentenceRanker.load(tmp_path / "ranker.json")
