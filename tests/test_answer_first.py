@@ -224,3 +224,12 @@ def test_a_ranker_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
     (tmp_path / "ranker.json").write_text(json.dumps(bad))
     with pytest.raises(ValueError, match="fit_sentence_ranker"):
         SentenceRanker.load(tmp_path / "ranker.json")
+
+
+def test_a_topic_word_missing_from_the_lead_adds_no_sentence(sample_settings: Settings) -> None:
+    # "letter" is in most retrieved sentences: the topic, not a part of the question the
+    # lead leaves out (a sentence was added for it, with "Read more: …" as its antecedent).
+    result = answer("How did Zelenskyy describe the letter?", settings=sample_settings)
+    assert not result.refused
+    assert "true act of humanism" in result.text
+    assert len(sentence_spans(result.text)) == 1, result.text
