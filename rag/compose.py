@@ -22,7 +22,9 @@ from rag.text import content_terms, sentence_spans
 CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement is looked for
 ADD_SHARE = 0.85  # a sentence for another part of the question must score this share
 PAIR_OVERLAP = 0.5  # share of content words two sentences must share to be compared closely
-RARE_SHARE = 0.25  # a question word in more of the retrieved sentences than this is the topic
+TOPIC_SHARE = 0.25  # see `_topic`
+ANSWER_MARGIN = 1.5  # a sentence added for another part of the question must look nearly as
+# much like an answer to the ranker as the lead (log-odds within this margin), not be filler
 SAME_FACT = 0.8  # cosine at which a sentence from another file states the same fact
 _DANGLING = re.compile(
     r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
@@ -57,7 +59,8 @@ def compose(question: str, ranked: list[Evidence], scorer: SentenceScorer) -> li
     pool = lead_pool(ranked)
     if not pool:
         return []
-    lead = default_ranker().order(question, pool)[0]
+    answer_like = default_ranker().scored(question, pool)
+    lead, best = max(answer_like, key=lambda pair: pair[1])
     quotes = [Quote(lead)]
     other = _other_side(question, lead, pool)
     pair = None if other is not None else _disagreeing_pair(question, pool)
@@ -67,7 +70,8 @@ def compose(question: str, ranked: list[Evidence], scorer: SentenceScorer) -> li
         quotes = [Quote(ev) for ev in (lead, *pair) if ev is not lead or lead not in pair]
     else:
         quotes[0].also = _same_fact(lead, pool, scorer) or None
-        extra = _other_part(question, lead, pool, scorer)
+        near = [ev for ev, x in answer_like if x >= best - ANSWER_MARGIN and ev is not lead]
+        extra = _other_part(question, lead, near, pool, scorer)
         if extra is not None:
             quotes.append(Quote(extra))
     for quote in quotes:
@@ -118,30 +122,36 @@ def _same_fact(lead: Evidence, pool: list[Evidence], scorer: SentenceScorer) -> 
 
 
 def _other_part(
-    question: str, lead: Evidence, pool: list[Evidence], scorer: SentenceScorer
+    question: str,
+    lead: Evidence,
+    candidates: list[Evidence],
+    pool: list[Evidence],
+    scorer: SentenceScorer,
 ) -> Evidence | None:
-    """A sentence supporting question words the lead leaves out, if one scores nearly as
-    well and does not repeat the lead."""
+    """A candidate supporting question words the lead (and its antecedent) leaves out, other
+    than the topic of the retrieved text, if one scores nearly as well and does not repeat
+    the lead."""
     before = antecedent(lead)  # quoted with the lead when it needs one
     said = content_terms(lead.text) | (content_terms(before.text) if before else frozenset())
-    missing = {t for t in content_terms(question) - said if t in _rare(pool)}
+    topic = _topic(pool)
+    missing = content_terms(question) - said - topic
     if not missing:
         return None
     vec = scorer.vectors([lead.text])[0]
-    for ev in pool[1:CONFLICT_DEPTH]:
+    for ev in candidates:
         if ev.score < lead.score * ADD_SHARE:
-            return None
+            continue
         adds = content_terms(ev.text) & missing
         if adds and float(scorer.vectors([ev.text])[0] @ vec) < scorer.config.redundancy:
             return ev
     return None
 
 
-def _rare(pool: list[Evidence]) -> set[str]:
-    """Words found in at most `RARE_SHARE` of the retrieved sentences: a question word that
-    most of them hold is the topic, not a part of the question left unanswered."""
+def _topic(pool: list[Evidence]) -> set[str]:
+    """Words in more than `TOPIC_SHARE` of the retrieved sentences: what they are all about,
+    not a part of the question a second sentence could add."""
     counts = Counter(t for ev in pool for t in content_terms(ev.text))
-    return {t for t, n in counts.items() if n <= RARE_SHARE * len(pool)}
+    return {t for t, n in counts.items() if n > TOPIC_SHARE * len(pool)}
 
 
 def antecedent(ev: Evidence) -> Evidence | None:

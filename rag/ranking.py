@@ -181,11 +181,16 @@ class SentenceRanker:
 
     def order(self, question: str, ranked: Sequence[Evidence]) -> list[Evidence]:
         """`ranked` with its best `DEPTH` sentences reordered by the model, best first."""
+        scored = self.scored(question, ranked)
+        head = [ev for ev, _ in sorted(scored, key=lambda pair: -pair[1])]
+        return [*head, *ranked[len(head) :]]
+
+    def scored(self, question: str, ranked: Sequence[Evidence]) -> list[tuple[Evidence, float]]:
+        """The best `DEPTH` sentences with the model's log-odds, in `ranked` order."""
         rows = features(question, ranked)
-        if len(rows) < 2:
-            return list(ranked)
-        head = [ranked[i] for i in np.argsort(-self.scores(rows), kind="stable")]
-        return [*head, *ranked[len(rows) :]]
+        if not rows:
+            return []
+        return list(zip(ranked, self.scores(rows).tolist(), strict=False))
 
 
 @cache
