@@ -100,6 +100,20 @@ def best_within(points: list[dict[str, float]], bar: float) -> dict[str, float]:
     return max(within, key=lambda p: p["refusal_rate_impossible"]) if within else points[0]
 
 
+def fitted(
+    bench: Path, features: tuple[str, ...], mean: np.ndarray, scale: np.ndarray, coef: np.ndarray
+) -> dict[str, Any]:
+    """The JSON form of a fitted linear model's shared part (what `rag` reads back)."""
+    return {
+        "version": VERSION,
+        "fitted_on": str(bench.name),
+        "features": list(features),
+        "mean": mean.round(6).tolist(),
+        "scale": scale.round(6).tolist(),
+        "coef": coef.round(6).tolist(),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Collect features, cross-validate, fit, write the model and a report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -121,12 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     mean, scale = standardiser(x)
     coef, intercept = fit((x - mean) / scale, y)
     model = {
-        "version": VERSION,
-        "fitted_on": str(args.bench.name),
-        "features": list(FEATURES),
-        "mean": mean.round(6).tolist(),
-        "scale": scale.round(6).tolist(),
-        "coef": coef.round(6).tolist(),
+        **fitted(args.bench, FEATURES, mean, scale, coef),
         "intercept": round(intercept, 6),
         "threshold": chosen["threshold"],
         "cv_auc": round(auc(prob, y), 4),

@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
-from bench.fit_answerability import standardiser
+from bench.fit_answerability import fitted, standardiser
 from bench.harness import indexed
 from rag import Pipeline
 from rag.answertype import has_type
@@ -32,7 +32,6 @@ from rag.compose import lead_pool
 from rag.ranking import DEPTH, FEATURES, MODEL_PATH, features
 from rag.scoring import Evidence
 
-VERSION = 1
 L2 = 1.0
 
 
@@ -177,12 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     mean, scale, coef = fit(sets)
     model = {
-        "version": VERSION,
-        "fitted_on": str(args.bench.name),
-        "features": list(FEATURES),
-        "mean": mean.round(6).tolist(),
-        "scale": scale.round(6).tolist(),
-        "coef": coef.round(6).tolist(),
+        **fitted(args.bench, FEATURES, mean, scale, coef),
         "intercept": 0.0,
         "cv_answer_first": round(rows[2]["answer_first"], 4),
         "before_answer_first": round(rows[1]["answer_first"], 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag import Pipeline, Settings, answer
@@ -233,3 +234,25 @@ def test_a_topic_word_missing_from_the_lead_adds_no_sentence(sample_settings: Se
     assert not result.refused
     assert "true act of humanism" in result.text
     assert len(sentence_spans(result.text)) == 1, result.text
+
+
+def test_sentence_ranker_fit_learns_which_candidate_holds_the_answer() -> None:
+    from bench.fit_sentence_ranker import cross_validated_picks, fit
+
+    rng = np.random.default_rng(0)
+    sets = []
+    for i in range(120):  # the answer sits where the second feature is highest, not the first
+        rows = rng.normal(size=(6, 2))
+        answer = int(np.argmax(rows[:, 1]))
+        sets.append(
+            {
+                "article": f"a{i % 4}",
+                "rows": rows.tolist(),
+                "hit": [j == answer for j in range(6)],
+                "gold": [True] * 6,
+            }
+        )
+    _, _, coef = fit(sets)
+    assert coef[1] > 1 and abs(coef[1]) > 3 * abs(coef[0])
+    picks = cross_validated_picks(sets)
+    assert sum(s["hit"][p] for s, p in zip(sets, picks, strict=True)) / len(sets) > 0.9
