@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.text import content_terms, words
 
@@ -87,14 +88,17 @@ class Alignment:
     numbers_missing: int  # numbers in the question absent from the sentence
 
 
-def _flipped(word: str, other: str) -> bool:
-    """Whether `other` is `word` with a negating prefix added or removed, or its antonym."""
-    if other in _OPPOSITE.get(word, ()):
-        return True
+@lru_cache(maxsize=65_536)
+def _flips_of(word: str) -> frozenset[str]:
+    """The words that flip `word`: its antonyms, and it with a negating prefix added or
+    removed (the shorter of the two at least 4 letters)."""
+    out = set(_OPPOSITE.get(word, ()))
     for prefix in _PREFIXES:
-        if other == prefix + word or word == prefix + other:
-            return len(min(word, other, key=len)) >= 4
-    return False
+        if len(word) >= 4:
+            out.add(prefix + word)
+        if word.startswith(prefix) and len(word) - len(prefix) >= 4:
+            out.add(word[len(prefix) :])
+    return frozenset(out)
 
 
 def _matches(term: str, have: frozenset[str]) -> bool:
@@ -114,7 +118,7 @@ def align(question: str, sentence: str) -> Alignment:
         w for w in words(question) if content_terms(w) and not _matches(min(content_terms(w)), have)
     ]
     s_words = set(words(sentence))
-    flips = sum(1 for w in q_words if any(_flipped(w, s) for s in s_words))
+    flips = sum(1 for w in q_words if not _flips_of(w).isdisjoint(s_words))
     names = {n for n in _NAME.findall(question.strip()) if content_terms(n)}
     names_missing = sum(1 for n in names if not content_terms(n) <= have)
     numbers = set(_NUMBER.findall(question))

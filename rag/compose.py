@@ -155,7 +155,8 @@ def _topic(pool: list[Evidence]) -> set[str]:
 
 
 def antecedent(ev: Evidence) -> Evidence | None:
-    """The sentence before `ev` in its chunk when `ev` opens by pointing back to it."""
+    """The sentence before `ev` in its chunk when `ev` opens by pointing back to it (and that
+    sentence is a readable statement)."""
     if not _DANGLING.match(ev.text):
         return None
     context = ev.context
@@ -166,4 +167,5 @@ def antecedent(ev: Evidence) -> Evidence | None:
         previous = (context.start + start, context.start + end)
     if previous is None:
         return None
-    return Evidence(context, previous[0], previous[1], ev.score)
+    found = Evidence(context, previous[0], previous[1], ev.score)
+    return found if readable(found) else None  # not a "Read more: …" line or a headline

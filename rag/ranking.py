@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -65,14 +65,15 @@ def _idf(pool: Sequence[Evidence], wanted: frozenset[str]) -> dict[str, float]:
     return {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
 
 
-def _stems(text: str) -> list[str]:
+@lru_cache(maxsize=65_536)
+def _stems(text: str) -> tuple[str, ...]:
     """Content stems in reading order (stopwords dropped), for word-pair and span features."""
     out = []
     for w in words(text):
         terms = content_terms(w)
         if terms:
             out.append(min(terms))
-    return out
+    return tuple(out)
 
 
 def features(question: str, ranked: Sequence[Evidence], depth: int = DEPTH) -> list[list[float]]:
