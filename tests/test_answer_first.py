@@ -256,3 +256,14 @@ def test_sentence_ranker_fit_learns_which_candidate_holds_the_answer() -> None:
     assert coef[1] > 1 and abs(coef[1]) > 3 * abs(coef[0])
     picks = cross_validated_picks(sets)
     assert sum(s["hit"][p] for s, p in zip(sets, picks, strict=True)) / len(sets) > 0.9
+
+
+def test_a_link_line_before_a_dangling_quote_is_not_its_antecedent() -> None:
+    text = (
+        "Read more: Trump drops Ukraine ceasefire demand after Putin summit\n"
+        "The letter was an act of soft diplomacy."
+    )
+    ctx = _context(text)
+    spans = [(ctx.start + s, ctx.start + e) for s, e in sentence_spans(text)]
+    assert len(spans) == 2
+    assert antecedent(Evidence(ctx, *spans[1], 0.9)) is None
