@@ -121,7 +121,9 @@ def measure(files: int, work: Path) -> dict[str, Any]:
     corpus = write_corpus(work / f"corpus-{files}", files)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    process = ctx.Process(target=_child, args=(str(corpus), str(work / f"store-{files}"), files, queue))
+    process = ctx.Process(
+        target=_child, args=(str(corpus), str(work / f"store-{files}"), files, queue)
+    )
     process.start()
     row: dict[str, Any] = queue.get()
     process.join()
