@@ -20,7 +20,7 @@ from tqdm import tqdm
 from index.chunking import CHUNKER_VERSION, make_splitter
 from index.reading import Piece, Reading, Source, stored_files
 from index.report import IndexReport
-from index.write import Generation, sweep_orphans, sweep_records
+from index.write import Generation, give_back_memory, sweep_orphans, sweep_records
 from index.write import write_batch as _write
 from rag.config import Settings
 from rag.corpus import SUPPORTED_SUFFIXES, article_sources
@@ -165,6 +165,7 @@ def _index(
             _write(store, sentences, texts, embedder, batch, report)
             bar.set_postfix(chunks=report.chunks_written)
             batch = []
+            give_back_memory()
     _write(store, sentences, texts, embedder, batch, report)
     bar.close()
 
@@ -179,6 +180,7 @@ def _index(
         sweep_orphans(collection, sentences)
         sweep_records(collection, texts)
     if generation.finish():  # answering processes then load this BM25 index, not build one
+        give_back_memory()  # before the build, which reads every chunk back
         LexicalIndex(collection, generation.state, settings.bm25_dir).current(progress=progress)
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started

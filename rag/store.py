@@ -176,7 +176,10 @@ def read_only_copy(store: Path) -> Path:
     return copy
 
 
-PAGE = 5000  # records per read: one read of a whole large collection exceeds SQLite's limits
+# Records per read: one read of a whole large collection exceeds SQLite's limits, and Chroma
+# holds about 35 KB of native memory per record of a page while reading it (a page of 5,000
+# chunks with their texts took +180 MB of RSS, one of 500 +64 MB; `bench/ingest_memory.py`).
+PAGE = 500
 
 
 def read_all(
