@@ -56,7 +56,7 @@ class LocalEmbedder:
         # Batches come in many shapes (padded to their longest text): ONNX Runtime's arena and
         # per-shape memory patterns kept what each shape took and never gave it back, +0.9 GB
         # over 2,000 files indexed (`python -m bench.ingest_memory`). Without them memory stays
-        # flat; the vectors are bit-identical and the speed the same.
+        # flat and the vectors are bit-identical; embedding is ~10% slower (README, "Ingest").
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
         self._session = ort.InferenceSession(
