@@ -162,11 +162,11 @@ def _index(
         generation.touch()
         batch.append(piece)
         if sum(len(p.nodes) for p in batch) >= settings.index_batch:
-            _write(store, sentences, texts, embedder, batch, report)
+            _write(store, sentences, texts, embedder, batch, report, clean=not interrupted)
             bar.set_postfix(chunks=report.chunks_written)
             batch = []
             give_back_memory()
-    _write(store, sentences, texts, embedder, batch, report)
+    _write(store, sentences, texts, embedder, batch, report, clean=not interrupted)
     bar.close()
 
     for name in sorted(set(stored) - seen):

@@ -92,6 +92,8 @@ def write_batch(
     embedder: Embedder,
     batch: list[Piece],
     report: IndexReport,
+    *,
+    clean: bool = False,
 ) -> None:
     """Embed and write a batch: article records and sentences first, then chunks, then drop
     stale versions.
@@ -99,6 +101,11 @@ def write_batch(
     A file counts as indexed once all its chunks exist, so writing its sentences and its
     record (the text its citations index into) before its chunks means a complete file always
     has them too.
+
+    `clean` says the last run to write the store finished: then a file with no chunks in the
+    store has no sentences or record there either (removals and the sweep after an interrupted
+    run see to that), and its deletes are skipped. They found nothing, yet cost Chroma a
+    metadata query each, six per new file (18% of the time of a first run over 3,000 files).
     """
     nodes: list[BaseNode] = [node for piece in batch for node in piece.nodes]
     per_node = [sentence_records(node) for node in nodes]  # type: ignore[arg-type]
@@ -108,7 +115,7 @@ def write_batch(
         node.embedding = chunk_vector(vectors, node, group).tolist()
         node.metadata["sentence_count"] = len(group)  # its sentences' ids: "<chunk id>:<i>"
     for piece in batch:
-        if not piece.first:
+        if not piece.first or (clean and piece.is_new):
             continue
         # Records of the same hash left by an interrupted run would collide with the new ids.
         same: Where = {"$and": [{"source_file": piece.name}, {"file_hash": piece.digest}]}
@@ -129,11 +136,12 @@ def write_batch(
     for piece in batch:
         if not piece.last:
             continue
-        newer = cast(Where, {"file_hash": {"$ne": piece.digest}})
-        stale: Where = {"$and": [{"source_file": piece.name}, newer]}
-        store.client.delete(where=stale)
-        sentences.delete(where=stale)
-        texts.delete(where=stale)
+        if not (clean and piece.is_new):
+            newer = cast(Where, {"file_hash": {"$ne": piece.digest}})
+            stale: Where = {"$and": [{"source_file": piece.name}, newer]}
+            store.client.delete(where=stale)
+            sentences.delete(where=stale)
+            texts.delete(where=stale)
         if piece.name not in report.skipped:  # a file with no text is reported as skipped only
             (report.added if piece.is_new else report.updated).append(piece.name)
     report.chunks_written += len(nodes)

@@ -142,3 +142,34 @@ def test_whole_store_reads_are_paged(
     pipeline = Pipeline.from_settings(settings.model_copy(update={"answer_mode": "extractive"}))
     assert pipeline.corpus().chunks == len(everything)
     assert "Slovenia" in pipeline.answer("Where was Melania Trump born?").text
+
+
+def test_new_files_cost_no_deletes_unless_a_run_was_interrupted(
+    corpus_copy: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chromadb.api.models.Collection import Collection
+
+    from rag.store import open_stores, write_generation
+
+    deletes: list[object] = []
+    real = Collection.delete
+
+    def counted(self: Collection, *args: object, **kwargs: object) -> None:
+        deletes.append(kwargs.get("where"))
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Collection, "delete", counted)
+    corpus, settings = corpus_copy
+    assert len(build_index(corpus, settings, progress=False).added) == 5
+    assert deletes == []  # nothing of a new file can be in a store whose last run finished
+
+    (corpus / "006_new.txt").write_text(" date 2025-03-01\nA new file.\n\nIt is about a kite.\n")
+    _, _, state = open_stores(
+        open_client(settings, create=False), settings, build_embedder(settings)
+    )
+    assert state is not None
+    write_generation(state, complete=False)  # as a killed run leaves it
+    report = build_index(corpus, settings, progress=False)
+    assert report.added == ["006_new.txt"]
+    assert len(deletes) == 6  # its leftovers under its hash, and under any other, per collection
+    assert [c["text"] for c in _chunks(settings).values() if c["source_file"] == "006_new.txt"]
