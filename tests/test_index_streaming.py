@@ -71,10 +71,10 @@ def test_a_large_file_is_written_in_pieces_and_completes(
     sizes: list[int] = []
     real_write = ingest._write
 
-    def record(*args: Any) -> None:
+    def record(*args: Any, **kwargs: Any) -> None:
         batch = args[-2]
         sizes.extend(len(p.nodes) for p in batch if p.name == "big.txt")
-        real_write(*args)
+        real_write(*args, **kwargs)
 
     monkeypatch.setattr(ingest, "_write", record)
     report = build_index(corpus, settings, progress=False)
@@ -101,12 +101,12 @@ def test_a_run_killed_inside_a_large_file_is_completed_next_time(
     real_write = ingest._write
     writes = 0
 
-    def crash_after_two(*args: Any) -> None:
+    def crash_after_two(*args: Any, **kwargs: Any) -> None:
         nonlocal writes
         writes += 1
         if writes > 2:
             raise KeyboardInterrupt  # stands for the process dying between two writes
-        real_write(*args)
+        real_write(*args, **kwargs)
 
     monkeypatch.setattr(ingest, "_write", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
