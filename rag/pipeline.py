@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rag.answering.extractive import ExtractiveAnswerer
@@ -35,14 +35,12 @@ from rag.store.chroma import (
 from rag.store.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
 from rag.store.lexical import LexicalIndex
 from rag.trust.verify import Verifier
-from rag.types import Answer, Context, CorpusInfo, Usage
+from rag.types import Answer, Context, CorpusInfo, Stream, Usage
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from rag.answering.generate import GenerativeAnswerer
-
-Stream = Iterator["str | Answer"]
 
 
 class Pipeline:
