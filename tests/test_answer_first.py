@@ -165,7 +165,7 @@ def test_refusal_follows_the_answerability_model(sample_settings: Settings) -> N
     shown = Pipeline.from_settings(sample_settings).answer(question)
     assert shown.answerability is not None and shown.answerability >= model.threshold
     strict = Pipeline.from_settings(sample_settings)
-    strict._extractive._model = model.__class__(
+    strict._answerer._model = model.__class__(
         **{**model.__dict__, "threshold": shown.answerability + 0.01}
     )
     refused = strict.answer(question)

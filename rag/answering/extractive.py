@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 
-import numpy as np
-
+from rag.answering import Asked
 from rag.answering.answerability import AnswerabilityModel, default_model, features
 from rag.answering.compose import Quote, compose
 from rag.answering.refusal import refuse
+from rag.history import Message, condense
 from rag.retrieval.scoring import Evidence, SentenceScorer
 from rag.text.answertype import answer_span
-from rag.trust.verify import Verifier, apply_verified, with_markers
-from rag.types import Answer, Citation, Context
+from rag.trust.verify import Verifier, with_markers, with_verified
+from rag.types import Answer, Citation, Context, Usage
 
 # "[7]" inside quoted article text is the article's, not a citation: shown as "(7)".
 _SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
@@ -41,34 +41,44 @@ class ExtractiveAnswerer:
         self._verifier = verifier
         self._model = model  # read on first use: fitting a new model needs no valid old one
 
-    def run(
-        self, answer: Answer, search: str, vector: np.ndarray, contexts: list[Context]
-    ) -> Iterator[str]:
-        """Fill `answer` from `contexts`; yield its text sentence by sentence."""
+    def condense(self, question: str, turns: list[Message]) -> tuple[str, Usage | None]:
+        """The follow-up with the previous question's names carried over (no model, no tokens)."""
+        return condense(question, turns) or question, None
+
+    def run(self, answer: Answer, asked: Asked) -> Generator[str, None, Answer]:
+        """Answer from `asked.contexts`; yield the text sentence by sentence, return the Answer."""
         started = time.perf_counter()
-        answer.contexts = contexts
+        search, vector, contexts = asked.search, asked.vector, asked.contexts
         ranked = self._scorer.candidates(search, vector, contexts)
-        quotes = self._decide(answer, search, ranked, contexts)
+        answerability, quotes = self._decide(search, ranked, contexts)
+        answer = answer.model_copy(
+            update={
+                "contexts": contexts,
+                "answerability": answerability,
+                "timings": dict(answer.timings),
+            }
+        )
         if quotes:
             draft = " ".join(_quoted(q, contexts) for q in quotes)
-            apply_verified(answer, search, self._verifier.verify(draft, contexts))
+            answer = with_verified(answer, search, self._verifier.verify(draft, contexts))
             answer.citations = [_with_span(search, c) for c in answer.citations]
         if not answer.citations:
-            refuse(answer, search, vector, contexts, self._scorer)
+            answer = refuse(answer, search, vector, contexts, self._scorer)
         answer.timings["answer"] = time.perf_counter() - started
         yield from _PIECE.findall(answer.text)
+        return answer
 
     def _decide(
-        self, answer: Answer, search: str, ranked: list[Evidence], contexts: list[Context]
-    ) -> list[Quote]:
-        """The quotes to answer with, or none when the question should be refused."""
+        self, search: str, ranked: list[Evidence], contexts: list[Context]
+    ) -> tuple[float | None, list[Quote]]:
+        """P(answerable) and the quotes to answer with (none when the question is refused)."""
         if not ranked or ranked[0].score < self._scorer.config.min_support:
-            return []  # nothing in the retrieved text is even near the question
+            return None, []  # nothing in the retrieved text is even near the question
         model = self._model = self._model or default_model()
-        answer.answerability = round(model.probability(features(search, ranked, contexts)), 4)
-        if answer.answerability < model.threshold:
-            return []
-        return compose(search, ranked, self._scorer)
+        answerability = round(model.probability(features(search, ranked, contexts)), 4)
+        if answerability < model.threshold:
+            return answerability, []
+        return answerability, compose(search, ranked, self._scorer)
 
 
 def _quoted(quote: Quote, contexts: list[Context]) -> str:
