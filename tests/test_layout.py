@@ -231,22 +231,6 @@ def test_offline_answering_imports_neither_openai_nor_llama_index(
     assert done.returncode == 0, done.stderr
 
 
-def test_the_vendored_encoding_is_tiktokens_cl100k() -> None:
-    from rag.text.tokens import encoding, vendored_data
-
-    code = (
-        "import sys, tiktoken\n"
-        "e = tiktoken.get_encoding('cl100k_base')\n"
-        "print(repr((e._pat_str, sorted(e._special_tokens.items()), e.n_vocab)))\n"
-    )
-    env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(vendored_data("tiktoken_cache")))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    ours = encoding()
-    mine = (ours._pat_str, sorted(ours._special_tokens.items()), ours.n_vocab)
-    assert done.stdout.strip() == repr(mine)
-
-
 def test_every_package_folder_is_installed() -> None:
     # An editable install finds any folder; a real install ships only the listed packages.
     import tomllib

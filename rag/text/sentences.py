@@ -6,12 +6,11 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import cache, lru_cache
+from importlib import resources
 
 import Stemmer
 from nltk.tabdata import PunktDecoder
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-
-from rag.text.tokens import vendored_data
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LINE_BREAK = re.compile(r"\n\s*")
@@ -33,10 +32,10 @@ _STOPWORDS = frozenset(
 
 @cache
 def _punkt() -> PunktSentenceTokenizer:
-    # Loaded from llama-index's vendored Punkt tables directly: nltk.data.path, which every
-    # NLTK user in the process shares, is left alone.
+    # Loaded from the Punkt tables shipped in rag/assets (NLTK's English `punkt_tab`) directly:
+    # nltk.data.path, which every NLTK user in the process shares, is left alone.
     # (nltk's own loader only opens files under nltk.data.path.) Read as `load_punkt_params`.
-    folder = vendored_data("nltk_cache", "tokenizers", "punkt_tab", "english")
+    folder = resources.files("rag.assets").joinpath("punkt_tab", "english")
     params, decode = PunktParameters(), PunktDecoder()
     with (folder / "collocations.tab").open(encoding="utf-8") as f:
         params.collocations = set(decode.tab2tups(f))
