@@ -19,7 +19,7 @@ from rag.retrieval.scoring import Evidence
 from rag.text.answertype import answer_span, expected_type
 from rag.text.sentences import sentence_spans
 from rag.types import Context
-from tests.conftest import file_text
+from tests.support import file_text
 
 
 def _sentences(text: str) -> list[str]:
@@ -237,7 +237,7 @@ def test_a_topic_word_missing_from_the_lead_adds_no_sentence(sample_settings: Se
 
 
 def test_sentence_ranker_fit_learns_which_candidate_holds_the_answer() -> None:
-    from bench.fit_sentence_ranker import cross_validated_picks, fit
+    from fit.fit_sentence_ranker import cross_validated_picks, fit
 
     rng = np.random.default_rng(0)
     sets = []

@@ -1,6 +1,6 @@
 """Fit the answerability model on a SQuAD-style bench, with cross-validation by article.
 
-    python -m bench.fit_answerability [BENCH_DIR] [--store DIR] [--max-false-refusals 0.03]
+    python -m fit.fit_answerability [BENCH_DIR] [--store DIR] [--max-false-refusals 0.03]
 
 Computes `rag.answering.answerability.features` for every question (as the answerer does), fits an
 L2-regularised logistic regression (Newton steps, numpy only) in leave-one-article-out

@@ -1,6 +1,6 @@
 """Fit the sentence ranker on a SQuAD-style bench, with cross-validation by article.
 
-    python -m bench.fit_sentence_ranker [BENCH_DIR] [--store DIR]
+    python -m fit.fit_sentence_ranker [BENCH_DIR] [--store DIR]
 
 For every answerable question, retrieves as the answerer does, takes the best
 `rag.answering.ranking.DEPTH` readable sentences and labels each by whether it contains one of the
@@ -24,8 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
-from bench.fit_answerability import fitted, standardiser
 from bench.harness import indexed
+from fit.fit_answerability import fitted, standardiser
 from rag import Pipeline
 from rag.answering.compose import lead_pool
 from rag.answering.ranking import DEPTH, FEATURES, MODEL_PATH, features
