@@ -1,4 +1,4 @@
-"""The `rag` command: index, add, ask, eval, feedback, ui."""
+"""The `rag` command: index, add, ask, eval, feedback, ui, serve."""
 
 from __future__ import annotations
 
@@ -293,6 +293,28 @@ def ui(
     # The server replaces this process, so a signal sent to `rag ui` (a supervisor's SIGTERM)
     # reaches Streamlit instead of leaving it running orphaned.
     os.execv(sys.executable, command)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; off loopback RAG_API_KEYS is required.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs; OpenAI-compatible /v1/chat/completions)."""
+    if importlib.util.find_spec("api") is None:
+        typer.secho("Error: the api package is not installed.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    from api.config import ApiConfig
+    from api.serve import serve as run
+
+    env = Path(".env")
+    try:
+        config = ApiConfig.load(env_file=env if env.is_file() else None)
+        run(host, port, _settings(), config)
+    except RagError as exc:
+        _fail(exc)
 
 
 feedback_app = typer.Typer(help="Readers' 👍/👎 from the chat.", no_args_is_help=True)
