@@ -54,7 +54,7 @@ def check_question(svc: Service, question: str) -> None:
         )
 
 
-@router.get("/healthz", response_model=Health, tags=["health"])
+@router.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
 async def healthz() -> Health:
     """The process is up."""
     return Health(status="ok")

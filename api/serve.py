@@ -40,7 +40,9 @@ def check_exposure(host: str, config: ApiConfig) -> None:
         )
 
 
-def uvicorn_config(app: Any, host: str, port: int, config: ApiConfig) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, host: str, port: int, config: ApiConfig, log_level: str = "info"
+) -> uvicorn.Config:
     """The server's settings: connection and idle limits from `config`."""
     return uvicorn.Config(
         app,
@@ -53,7 +55,7 @@ def uvicorn_config(app: Any, host: str, port: int, config: ApiConfig) -> uvicorn
         h11_max_incomplete_event_size=64 * 1024,  # request line and headers
         proxy_headers=False,
         server_header=False,
-        log_level="info",
+        log_level=log_level,
     )
 
 
