@@ -200,7 +200,13 @@ def _bars(values: list[str] | None, flag: str) -> dict[str, float]:
 
 @app.command("eval")
 def eval_cmd(
-    suite: Annotated[Path, typer.Argument(help="A .yaml suite or a bench folder.")],
+    suite: Annotated[
+        Path,
+        typer.Argument(
+            help="A .yaml suite, a bench folder, or a RAGAS-style (.json/.jsonl/.csv) or "
+            "SQuAD-format (.json) testset."
+        ),
+    ],
     mode: Annotated[str | None, typer.Option(help="auto, extractive or openai.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder; an unfinished run's folder resumes it.")
@@ -229,8 +235,12 @@ def eval_cmd(
     ] = None,
     judge_model: Annotated[str | None, typer.Option(help="Judge model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="The articles a testset asks about (default: articles/ beside it)."),
+    ] = None,
 ) -> None:
-    """Run an eval suite, write its reports, and gate on metric bars."""
+    """Run an eval suite, write its reports (and junit.xml), and gate on metric bars."""
     from evals import run_suite
     from evals.report import metric_rows
 
@@ -251,6 +261,7 @@ def eval_cmd(
             judge_model=judge_model,
             progress=not quiet,
             env_file=env if env.is_file() else None,
+            corpus=corpus,
         )
         failures = report.gate(under, above)
     except RagError as exc:
