@@ -49,7 +49,7 @@ class ApiConfig(BaseSettings):
         default=4000,
         ge=10,
         le=100_000,
-        description="Longest question (and chat message) accepted.",
+        description="Longest question accepted (for /v1/chat/completions: the last message).",
         validation_alias=_alias("max_question_chars"),
     )
     body_timeout: float = Field(
@@ -114,3 +114,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def settings_table() -> str:
+    """The Markdown table of these settings (`docs/api.md` carries it; a test compares)."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in ApiConfig.model_fields.items():
+        default = "" if field.default in (None, "") else str(field.default).lower()
+        lines.append(f"| `RAG_API_{name.upper()}` | {default or '(none)'} | {field.description} |")
+    return "\n".join(lines)
