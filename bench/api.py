@@ -5,8 +5,10 @@
 Indexes a copy of the sample corpus, starts `rag serve` (offline answers, no rate limit) in a
 subprocess, and drives `POST /v1/answer` with asyncio clients (one httpx connection each) asking
 the sample questions in turn. Per level: answers/s, latency p50/p95/p99, errors, and the server's
-resident memory (sampled from /proc) at the start and end and its peak; throughput is also given
-as a ratio to one client measured in the same run. Prints a table, writes `api.json`.
+resident memory (sampled from /proc) at the start and end and its peak, and its CPU use (on a
+shared machine throughput follows the CPU share the server gets, so CPU ms per answer is the
+figure that does not depend on the neighbours); throughput is also given as a ratio to one client
+measured in the same run. Prints a table, writes `api.json`.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used, in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -82,6 +90,7 @@ async def run_level(base_url: str, pid: int, clients: int, seconds: float) -> di
     samples: list[float] = [rss_mb(pid)]
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as http:
+        cpu = cpu_seconds(pid)
         began = time.perf_counter()
         stop = began + seconds
         await asyncio.gather(
@@ -89,6 +98,7 @@ async def run_level(base_url: str, pid: int, clients: int, seconds: float) -> di
             *(_client(http, i * 3, stop, latencies, errors) for i in range(clients)),
         )
         wall = time.perf_counter() - began
+        cpu = cpu_seconds(pid) - cpu
     samples.append(rss_mb(pid))
     ms = [x * 1000 for x in latencies]
     return {
@@ -104,6 +114,9 @@ async def run_level(base_url: str, pid: int, clients: int, seconds: float) -> di
         "rss_end_mb": samples[-1],
         "rss_peak_mb": max(samples),
         "wall_s": wall,
+        # The server's CPU use: on a shared machine, throughput follows the CPU share it gets.
+        "server_cpu_pct": 100 * cpu / wall,
+        "cpu_ms_per_answer": 1000 * cpu / len(ms) if ms else float("nan"),
     }
 
 
@@ -173,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             ("p95 ms", "{p95_ms:.1f}"),
             ("p99 ms", "{p99_ms:.1f}"),
             ("errors", "{errors}"),
+            ("server CPU %", "{server_cpu_pct:.0f}"),
+            ("CPU ms/answer", "{cpu_ms_per_answer:.1f}"),
             ("RSS start MB", "{rss_start_mb:.0f}"),
             ("RSS end MB", "{rss_end_mb:.0f}"),
             ("RSS peak MB", "{rss_peak_mb:.0f}"),
