@@ -32,18 +32,22 @@ class Service:
 
     def pipeline(self, mode: str | None = None) -> Pipeline:
         """The pipeline for answer `mode` (default: the settings'), built on first use."""
-        key = mode or self.settings.answer_mode
+        key = self.settings.answer_mode
+        if mode is not None and mode != key:  # "auto" may be the mode the default resolves to
+            asked = self.settings.model_copy(update={"answer_mode": mode}).resolved_mode
+            key = key if asked == self.settings.resolved_mode else asked
         found = self._pipelines.get(key)
         if found is not None:
             return found
+        base = None if key == self.settings.answer_mode else self.pipeline()
         with self._building:
             if key not in self._pipelines:
-                self._pipelines[key] = self._build(key)
+                self._pipelines[key] = self._build(key, base)
             return self._pipelines[key]
 
-    def _build(self, mode: str) -> Pipeline:
-        base = self._pipelines.get(self.settings.answer_mode)
-        if base is None or mode == self.settings.answer_mode:
+    def _build(self, mode: str, base: Pipeline | None) -> Pipeline:
+        """The default pipeline (`base` None), or one for another mode sharing its embedder."""
+        if base is None:
             return Pipeline.from_settings(self.settings)
         settings = self.settings.model_copy(update={"answer_mode": mode})
         try:
@@ -56,11 +60,6 @@ class Service:
         pipeline = self.pipeline()
         pipeline.corpus()
         pipeline.answer(WARM_QUESTION)
-
-    @property
-    def ready(self) -> bool:
-        """Whether the default pipeline is built (index open, models loaded)."""
-        return self.settings.answer_mode in self._pipelines
 
     def reindex(self, change: Callable[[], object] | None = None) -> IndexReport:
         """Make `change` to the folders (if any), then index the corpus and upload folders

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from api.app import create_app
 from api.config import ApiConfig
@@ -16,6 +17,7 @@ from rag import Answer, ConfigError, Pipeline, Settings
 from rag.types import Citation, CorpusInfo
 from tests.api.serving import call, sse_events
 from tests.conftest import file_text
+from tests.fake_openai import FakeOpenAI, Reply
 
 QUESTION = "Where did Trump hand Putin the letter?"
 ZEBRAS = b"date 2025-09-01 Zebra census\n\nThe 2025 zebra census in Kenya counted 4,812 zebras.\n"
@@ -91,6 +93,7 @@ def test_answer_options_filter_and_converse(app: FastAPI) -> None:
         ({"question": QUESTION, "top_k": 0}, 422, "invalid_request"),
         ({"question": QUESTION, "colour": "red"}, 422, "invalid_request"),
         ({"question": QUESTION, "mode": "psychic"}, 422, "invalid_request"),
+        ({"question": QUESTION, "mode": "openai"}, 400, "bad_input"),  # no key on the server
         ({"question": "x" * 5000}, 400, "question_too_long"),
         ({}, 422, "invalid_request"),
     ],
@@ -283,3 +286,22 @@ def test_rag_serve_refuses_an_open_address_without_keys() -> None:
 
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0", "--port", "9"])
     assert result.exit_code == 1 and "RAG_API_KEYS" in result.output
+
+
+def test_mode_per_request_and_provider_failure(
+    sample_settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    settings = sample_settings.model_copy(
+        update={
+            "openai_api_key": SecretStr("sk-test-key"),
+            "openai_base_url": fake_openai.base_url,
+            "chat_model": "local-model-7b",
+            "max_retries": 0,
+        }
+    )
+    app = create_app(settings, ApiConfig(), warm=False)  # the server's mode: extractive
+    fake_openai.script(*[Reply(status=500)] * 4)
+    asked = call(app, "POST", "/v1/answer", json={"question": QUESTION, "mode": "openai"})
+    assert error(asked) == (502, "provider_error") and fake_openai.requests
+    plain = call(app, "POST", "/v1/answer", json={"question": QUESTION})
+    assert plain.status_code == 200 and plain.json()["mode"] == "extractive"
