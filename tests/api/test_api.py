@@ -305,3 +305,31 @@ def test_mode_per_request_and_provider_failure(
     assert error(asked) == (502, "provider_error") and fake_openai.requests
     plain = call(app, "POST", "/v1/answer", json={"question": QUESTION})
     assert plain.status_code == 200 and plain.json()["mode"] == "extractive"
+
+
+def test_answers_run_in_parallel(sample_settings: Settings) -> None:
+    """Two requests meet inside the pipeline at once: no lock serialises answers (were they
+    run one at a time, the first would wait at the barrier alone and fail)."""
+    import asyncio
+    import threading
+
+    import httpx
+
+    app = create_app(sample_settings, ApiConfig(rate_per_minute=0), warm=False)
+    pipeline = app.state.service.pipeline()
+    barrier = threading.Barrier(2, timeout=30)
+    answer = pipeline.answer
+
+    def meeting(*args: object, **kwargs: object) -> Answer:
+        barrier.wait()
+        return answer(*args, **kwargs)  # type: ignore[arg-type]
+
+    pipeline.answer = meeting
+
+    async def both() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            ask = {"question": QUESTION}
+            return list(await asyncio.gather(*(c.post("/v1/answer", json=ask) for _ in "ab")))
+
+    assert [r.status_code for r in asyncio.run(both())] == [200, 200]
