@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed
 
@@ -84,6 +84,10 @@ bench-ui: setup
 
 bench-load: setup
 	$(PY) -m bench.load
+
+# `rag serve` on 127.0.0.1 driven by 1, 4 and 16 concurrent clients for a fixed time each.
+bench-api: setup
+	$(PY) -m bench.api $(BENCH)
 
 bench-startup: setup
 	$(PY) -m bench.startup $(BENCH)

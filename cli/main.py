@@ -1,4 +1,4 @@
-"""The `rag` command: index, add, ask, eval, feedback, ui."""
+"""The `rag` command: index, add, ask, eval, feedback, ui, serve."""
 
 from __future__ import annotations
 
@@ -200,7 +200,13 @@ def _bars(values: list[str] | None, flag: str) -> dict[str, float]:
 
 @app.command("eval")
 def eval_cmd(
-    suite: Annotated[Path, typer.Argument(help="A .yaml suite or a bench folder.")],
+    suite: Annotated[
+        Path,
+        typer.Argument(
+            help="A .yaml suite, a bench folder, or a RAGAS-style (.json/.jsonl/.csv) or "
+            "SQuAD-format (.json) testset."
+        ),
+    ],
     mode: Annotated[str | None, typer.Option(help="auto, extractive or openai.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder; an unfinished run's folder resumes it.")
@@ -229,8 +235,12 @@ def eval_cmd(
     ] = None,
     judge_model: Annotated[str | None, typer.Option(help="Judge model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="The articles a testset asks about (default: articles/ beside it)."),
+    ] = None,
 ) -> None:
-    """Run an eval suite, write its reports, and gate on metric bars."""
+    """Run an eval suite, write its reports (and junit.xml), and gate on metric bars."""
     from evals import run_suite
     from evals.report import metric_rows
 
@@ -251,6 +261,7 @@ def eval_cmd(
             judge_model=judge_model,
             progress=not quiet,
             env_file=env if env.is_file() else None,
+            corpus=corpus,
         )
         failures = report.gate(under, above)
     except RagError as exc:
@@ -293,6 +304,28 @@ def ui(
     # The server replaces this process, so a signal sent to `rag ui` (a supervisor's SIGTERM)
     # reaches Streamlit instead of leaving it running orphaned.
     os.execv(sys.executable, command)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; off loopback RAG_API_KEYS is required.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs; OpenAI-compatible /v1/chat/completions)."""
+    if importlib.util.find_spec("api") is None:
+        typer.secho("Error: the api package is not installed.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    from api.config import ApiConfig
+    from api.serve import serve as run
+
+    env = Path(".env")
+    try:
+        config = ApiConfig.load(env_file=env if env.is_file() else None)
+        run(host, port, _settings(), config)
+    except RagError as exc:
+        _fail(exc)
 
 
 feedback_app = typer.Typer(help="Readers' 👍/👎 from the chat.", no_args_is_help=True)

@@ -12,8 +12,9 @@ from typing import Any
 import streamlit as st
 
 from evals import conversations
-from index import ACCEPTED_SUFFIXES, build_index
+from index import ACCEPTED_SUFFIXES
 from index.fetch import fetch_page
+from index.uploads import reindex
 from rag import Answer, Filters, Pipeline, RagError
 from rag.store.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
@@ -221,13 +222,7 @@ def _reindex(
         bar.progress(done / max(1, total), text="Indexing…")
 
     try:
-        report = build_index(
-            settings.corpus_dir,
-            settings,
-            embedder=pipeline.embedder,
-            progress=False,
-            on_progress=advance,
-        )
+        report = reindex(settings, embedder=pipeline.embedder, on_progress=advance)
         pipeline.refresh()
         added = f"Added {', '.join(saved)}. " if saved else ""
         results.insert(0, ("ok", added + report.summary()))

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         article_sources,
         load_text,
         parse_article,
+        save_upload,
     )
     from rag.store.integrity import (
         REBUILD_HINT,
@@ -83,6 +84,7 @@ _HOMES = {
     "read_metadatas": "rag.store.chroma",
     "rebuild_folder": "rag.store.integrity",
     "record_of": "rag.store.articles",
+    "save_upload": "rag.store.corpus",
     "run_interrupted": "rag.store.integrity",
     "sqlite_problem": "rag.store.integrity",
     "swap_in": "rag.store.integrity",
@@ -116,6 +118,7 @@ __all__ = [
     "rebuild_folder",
     "record_of",
     "run_interrupted",
+    "save_upload",
     "sqlite_problem",
     "swap_in",
     "write_generation",
