@@ -29,6 +29,9 @@ from rag.store import forget_client
 from tests.conftest import ROOT
 from tests.test_crash_safety import _contents
 
+# Twenty series of real kill -9s: 13.5 minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"
 SERIES = 20
 FILES = 80  # ~2,000 sentences: Chroma saves HNSW indexes during a run
