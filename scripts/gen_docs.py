@@ -112,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report what is out of date")
     args = parser.parse_args(argv)
+    undescribed = [name for name, field in Settings.model_fields.items() if not field.description]
+    if undescribed:
+        print(
+            f"Settings fields without a description: {', '.join(undescribed)}; "
+            "declare each with Field(description=...) in rag/config.py",
+            file=sys.stderr,
+        )
+        return 1
     pages = [str(p) for p in COG_PAGES]
     stale = []
     if ENV_EXAMPLE.read_text(encoding="utf-8") != env_example():
