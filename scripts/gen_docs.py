@@ -87,7 +87,7 @@ def settings_table() -> str:
     for name, field in Settings.model_fields.items():
         default = env_value(field.default)
         shown = f"`{default}`" if default else "(empty)"
-        text = (field.description or "").replace("|", "\\|")
+        text = (field.description or "").replace("|", "\\|").replace("<", "&lt;")
         rows.append(f"| `{ENV_NAMES[name]}` | {shown} | {allowed(field)} | {text} |")
     return "\n".join(rows) + "\n"
 
