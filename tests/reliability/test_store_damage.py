@@ -49,6 +49,7 @@ def _clean_contents(corpus: Path, tmp_path: Path) -> dict[str, set[tuple[str, st
     return _contents(clean)
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
 def test_the_fixture_store_is_named_damaged_then_rebuilt(tmp_path: Path) -> None:
     store, corpus = tmp_path / "store", tmp_path / "corpus"
