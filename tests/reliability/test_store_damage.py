@@ -108,6 +108,7 @@ def test_an_unreadable_database_is_one_line_then_rebuilt(
     assert Pipeline.from_settings(settings).answer(QUESTION).citations
 
 
+@pytest.mark.slow  # python -m index subprocesses, one killed
 def test_a_rebuild_killed_midway_leaves_the_old_store_answering(
     indexed: tuple[Path, Settings], tmp_path: Path
 ) -> None:
@@ -223,6 +224,7 @@ def test_a_transaction_cut_by_a_kill_is_rolled_back_not_rebuilt(
     assert _contents(settings) == _clean_contents(corpus, tmp_path)
 
 
+@pytest.mark.slow  # python -m index in a subprocess, killed
 def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
     indexed: tuple[Path, Settings], tmp_path: Path
 ) -> None:
@@ -245,6 +247,7 @@ def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
     assert _contents(settings) == _clean_contents(corpus, tmp_path)
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
 def test_after_an_interrupted_run_the_store_is_first_read_in_a_child(tmp_path: Path) -> None:
     # A torn HNSW file can crash Chroma (SIGSEGV) instead of raising; the kill series met one.
