@@ -22,6 +22,9 @@ from index import build_index
 from rag import Settings
 from tests.support import ROOT, SAMPLE
 
+# Chromium against a served chat: minutes, and a slow start under load.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
 ARTIFACTS = ROOT / "test-artifacts"
 HOSTILE = (
     "date 2025-09-02 Sandbox test article\n\nThe museum in Tartu opened a hall of "

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from index import build_index
 from rag import Settings
 from rag.providers.embeddings import build_embedder
@@ -45,6 +47,7 @@ def _corpus(tmp_path: Path) -> Path:
     return corpus
 
 
+@pytest.mark.slow  # python -m index subprocesses killed mid-run
 def test_killed_indexer_converges_to_a_clean_index(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path)
     clean = Settings(chroma_path=tmp_path / "clean", corpus_dir=corpus)

@@ -85,6 +85,7 @@ def test_a_new_process_loads_the_saved_index_instead_of_building_one(
     assert hits[0].source_file == "000_e5097b3054c473ee.txt"
 
 
+@pytest.mark.slow  # an index run in a subprocess
 def test_another_processes_index_run_reaches_a_running_pipeline(
     indexed: tuple[Path, Settings, Pipeline],
 ) -> None:

@@ -140,6 +140,7 @@ def test_download_and_new_chat(app_env: None) -> None:
     assert len(at.chat_message) == 0
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 def test_a_damaged_store_is_offered_a_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

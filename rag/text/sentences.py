@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import Stemmer
-from nltk.tabdata import PunktDecoder
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+if TYPE_CHECKING:
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LINE_BREAK = re.compile(r"\n\s*")
@@ -32,12 +36,53 @@ _STOPWORDS = frozenset(
 )
 
 
+_PUNKT_LOCK = threading.Lock()
+
+
+def _punkt_classes() -> tuple[Any, Any, Any]:
+    """nltk's PunktDecoder, PunktParameters and PunktSentenceTokenizer, without all of nltk.
+
+    `import nltk` imports the whole toolkit (its collocations pull in scipy.stats: 1-3 s of
+    every cold `rag ask`, `make bench-startup`). Punkt needs ten of its modules: while nltk is
+    not loaded, `_punkt_alone` loads only those. Any failure falls back to the plain import.
+    """
+    with _PUNKT_LOCK:
+        if "nltk" not in sys.modules:
+            try:
+                return _punkt_alone()
+            except Exception:
+                pass  # the plain import below
+        from nltk.tabdata import PunktDecoder
+        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+        return PunktDecoder, PunktParameters, PunktSentenceTokenizer
+
+
+def _punkt_alone() -> tuple[Any, Any, Any]:
+    """Punkt's classes loaded under bare stand-ins for the `nltk` and `nltk.tokenize` packages
+    (their `__init__`s not run), which then leave sys.modules with the modules loaded under
+    them: a later `import nltk` anywhere gets the real package."""
+    try:
+        for name in ("nltk", "nltk.tokenize"):
+            spec = importlib.util.find_spec(name)
+            assert spec is not None
+            sys.modules[name] = importlib.util.module_from_spec(spec)
+        from nltk.tabdata import PunktDecoder
+        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+        return PunktDecoder, PunktParameters, PunktSentenceTokenizer
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == "nltk"]:
+            del sys.modules[name]
+
+
 @cache
 def _punkt() -> PunktSentenceTokenizer:
     # Loaded from the Punkt tables shipped in rag/assets directly:
     # nltk.data.path, which every NLTK user in the process shares, is left alone.
     # (nltk's own loader only opens files under nltk.data.path.) Read as `load_punkt_params`.
     assets = resources.files("rag.assets")
+    PunktDecoder, PunktParameters, PunktSentenceTokenizer = _punkt_classes()
     params, decode = PunktParameters(), PunktDecoder()
     with assets.joinpath(f"{PUNKT}collocations.tab").open(encoding="utf-8") as f:
         params.collocations = set(decode.tab2tups(f))

@@ -80,6 +80,7 @@ def test_a_file_deleted_while_indexing_is_skipped(
     assert "000_e5097b3054c473ee.txt" in report.added
 
 
+@pytest.mark.slow  # indexes 50 MB: minutes
 def test_a_50_mb_file_is_cut_into_bounded_chunks(tmp_path: Path) -> None:
     from index.chunking import chunk_article, make_splitter
     from rag.store.corpus import parse_article

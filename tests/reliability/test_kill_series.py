@@ -28,6 +28,9 @@ from rag.providers.embeddings import build_embedder
 from rag.store.chroma import forget_client
 from tests.support import ROOT, store_contents
 
+# Twenty series of real kill -9s: 13.5 minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"
 SERIES = 20
 FILES = 80  # ~2,000 sentences: Chroma saves HNSW indexes during a run

@@ -48,6 +48,7 @@ def _clean_contents(corpus: Path, tmp_path: Path) -> dict[str, set[tuple[str, st
     return store_contents(clean)
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
 def test_the_fixture_store_is_named_damaged_then_rebuilt(tmp_path: Path) -> None:
     store, corpus = tmp_path / "store", tmp_path / "corpus"
@@ -106,6 +107,7 @@ def test_an_unreadable_database_is_one_line_then_rebuilt(
     assert Pipeline.from_settings(settings).answer(QUESTION).citations
 
 
+@pytest.mark.slow  # python -m index subprocesses, one killed
 def test_a_rebuild_killed_midway_leaves_the_old_store_answering(
     indexed: tuple[Path, Settings], tmp_path: Path
 ) -> None:
@@ -221,6 +223,7 @@ def test_a_transaction_cut_by_a_kill_is_rolled_back_not_rebuilt(
     assert store_contents(settings) == _clean_contents(corpus, tmp_path)
 
 
+@pytest.mark.slow  # python -m index in a subprocess, killed
 def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
     indexed: tuple[Path, Settings], tmp_path: Path
 ) -> None:
@@ -243,6 +246,7 @@ def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
     assert store_contents(settings) == _clean_contents(corpus, tmp_path)
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
 def test_after_an_interrupted_run_the_store_is_first_read_in_a_child(tmp_path: Path) -> None:
     # A torn HNSW file can crash Chroma (SIGSEGV) instead of raising; the kill series met one.

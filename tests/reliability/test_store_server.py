@@ -17,6 +17,8 @@ from index import build_index
 from rag import Pipeline, Settings, StoreError
 from tests.support import SAMPLE, answers_while_indexing
 
+pytestmark = pytest.mark.slow  # a real `chroma run` server and indexer subprocesses
+
 CHROMA = Path(sys.executable).with_name("chroma")
 
 
