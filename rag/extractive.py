@@ -14,10 +14,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from rag.answerability import AnswerabilityModel, default_model, features
-from rag.answertype import answer_span
-from rag.compose import Quote, compose
+from rag.answertype import answer_span, holds_type, strict_type
+from rag.compose import Quote, antecedent, compose, compose_extract, lead_pool
+from rag.conflicts import conflict_note
+from rag.ranking import default_ranker
 from rag.refusal import refuse
 from rag.scoring import Evidence, SentenceScorer
+from rag.shapes import Shape, is_extract, question_shape
 from rag.types import Answer, Citation, Context
 from rag.verify import Verifier, apply_verified, with_markers
 
@@ -25,6 +28,13 @@ from rag.verify import Verifier, apply_verified, with_markers
 _SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 # The pieces an answer is streamed in: one sentence each.
 _PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
+TYPE_DEPTH = 3  # the asked-for kind of phrase must be in one of the best this many sentences
+CONFIDENT = 0.5  # answerability at which an answer is said to answer the question
+_LEAD_IN = {
+    "list": "From the articles:",
+    "summary": "From the articles (quoted, not a written summary):",
+    "timeline": "From the articles, in date order:",
+}
 
 
 class ExtractiveAnswerer:
@@ -46,14 +56,18 @@ class ExtractiveAnswerer:
         """Fill `answer` from `contexts`; yield its text sentence by sentence."""
         started = time.perf_counter()
         answer.contexts = contexts
+        shape = answer.shape = question_shape(answer.question)
         ranked = self._scorer.candidates(search, vector, contexts)
         quotes = self._decide(answer, search, ranked, contexts)
         if quotes:
-            draft = " ".join(_quoted(q, contexts) for q in quotes)
+            joiner = "\n" if is_extract(shape) else " "
+            draft = joiner.join(_quoted(q, contexts) for q in quotes)
             apply_verified(answer, search, self._verifier.verify(draft, contexts))
             answer.citations = [_with_span(search, c) for c in answer.citations]
+            answer.text = _laid_out(answer.text, shape, answer)
         if not answer.citations:
             refuse(answer, search, vector, contexts, self._scorer)
+            answer.confidence = None
         answer.timings["answer"] = time.perf_counter() - started
         yield from _PIECE.findall(answer.text)
 
@@ -65,9 +79,47 @@ class ExtractiveAnswerer:
             return []  # nothing in the retrieved text is even near the question
         model = self._model = self._model or default_model()
         answer.answerability = round(model.probability(features(search, ranked, contexts)), 4)
-        if answer.answerability < model.threshold:
+        shape: Shape = answer.shape or "fact"
+        if shape in ("summary", "timeline"):  # an overview of what is there: support decides
+            answer.confidence = "related"
+            return compose_extract(search, shape, ranked, self._scorer)
+        if answer.answerability < model.threshold or _kind_missing(search, ranked):
             return []
+        confident = answer.answerability >= CONFIDENT
+        answer.confidence = "answers" if confident else "related"
+        if shape == "list":
+            return compose_extract(search, shape, ranked, self._scorer)
         return compose(search, ranked, self._scorer)
+
+
+def _kind_missing(question: str, ranked: list[Evidence]) -> bool:
+    """Whether the question asks for a kind of phrase (an age, a sum, a name, a date, …) that
+    none of the most answer-like sentences (or the sentences they lean on) holds."""
+    kind = strict_type(question)
+    if kind is None:
+        return False
+    scored = default_ranker().scored(question, lead_pool(ranked))
+    best = [ev for ev, _ in sorted(scored, key=lambda pair: -pair[1])[:TYPE_DEPTH]]
+    for ev in best:
+        before = antecedent(ev)
+        texts = [ev.text] + ([before.text] if before is not None else [])
+        if any(holds_type(question, kind, text) for text in texts):
+            return False
+    return True
+
+
+def _laid_out(text: str, shape: Shape, answer: Answer) -> str:
+    """An extract's verified sentences as a list under a line saying it is one."""
+    if not is_extract(shape) or not text:
+        return text
+    note = conflict_note(answer.conflicts) if answer.conflicts else ""
+    if note and text.startswith(note):
+        text = text[len(note) :]
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    head = f"{note}\n{_LEAD_IN[shape]}" if note else _LEAD_IN[shape]
+    if len(lines) == 1:
+        return f"{head} {lines[0]}"
+    return "\n".join([head, *(f"- {line}" for line in lines)])
 
 
 def _quoted(quote: Quote, contexts: list[Context]) -> str:
