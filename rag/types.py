@@ -147,6 +147,15 @@ class Answer(BaseModel):
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def confidence_words(self) -> str | None:
+        """How well the answer's passages answer the question, in words (offline answers)."""
+        if self.refused or self.confidence is None:
+            return None
+        if self.confidence == "answers":
+            return "answers the question"
+        return "related, may not answer the question"
+
     def citation(self, n: int) -> Citation:
         """The citation that marker `[n]` refers to."""
         for citation in self.citations:
