@@ -131,8 +131,9 @@ _MONEY = re.compile(
     r"rubles|roubles|USD|EUR|GBP)\b|\b(?:million|billion|thousand)\s+(?:dollars|euros|pounds)\b",
     re.IGNORECASE,
 )
-_AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which) (?:was |is )?(?:\w+'s )?age\b|\bat what age\b",
-                    re.IGNORECASE)
+_AGE_Q = re.compile(
+    r"\bhow old\b|\b(?:what|which) (?:was |is )?(?:\w+'s )?age\b|\bat what age\b", re.IGNORECASE
+)
 _AGE = re.compile(
     rf"\b(?:aged?|at the age of|age of)\s+(?:\d+|{_NUMBER_WORDS})\b|\b(?:\d+|{_NUMBER_WORDS})"
     r"(?:-|\s)years?(?:-|\s)old\b|\b(?:\d+|(?:" + _NUMBER_WORDS + r"))-year-old\b|"
@@ -154,7 +155,7 @@ _NAME_Q = re.compile(
     re.IGNORECASE,
 )
 _ROLE_Q = re.compile(rf"\b({_ROLE})\b", re.IGNORECASE)
-ROLE_REACH = 4  # words between a role ("minister") and the name it introduces
+ROLE_REACH = 1  # a role ("minister") and the name it introduces stand side by side
 
 
 def strict_type(question: str) -> str | None:

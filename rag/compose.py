@@ -11,14 +11,13 @@ pronoun or "This issue…" brings the sentence before it, so the quote can be un
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from rag.conflicts import conflicting
 from rag.ranking import default_ranker
 from rag.scoring import Evidence, SentenceScorer, is_statement
-from rag.text import content_terms, sentence_spans
+from rag.text import DANGLING, content_terms, sentence_spans
 
 CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement is looked for
 ADD_SHARE = 0.85  # a sentence for another part of the question must score this share
@@ -27,11 +26,6 @@ TOPIC_SHARE = 0.25  # see `_topic`
 ANSWER_MARGIN = 1.5  # a sentence added for another part of the question must look nearly as
 # much like an answer to the ranker as the lead (log-odds within this margin), not be filler
 SAME_FACT = 0.8  # cosine at which a sentence from another file states the same fact
-_DANGLING = re.compile(
-    r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
-    r"The (?:issue|matter|move|decision|problem|plan|case|idea|change|letter|report|"
-    r"statement|claim|request|proposal|deal|agreement|measure|law|ruling|incident)s?)\b"
-)
 
 
 @dataclass
@@ -158,7 +152,7 @@ def _topic(pool: list[Evidence]) -> set[str]:
 def antecedent(ev: Evidence) -> Evidence | None:
     """The sentence before `ev` in its chunk when `ev` opens by pointing back to it (and that
     sentence is a readable statement)."""
-    if not _DANGLING.match(ev.text):
+    if not DANGLING.match(ev.text):
         return None
     context = ev.context
     previous = None
@@ -237,7 +231,8 @@ def _mmr(question: str, pool: list[Evidence], scorer: SentenceScorer) -> list[Ev
     and "letter" what every retrieved sentence mentions.
     """
     vecs = scorer.vectors([ev.text for ev in pool])
-    rel = [0.5 * ev.score + 0.5 * share for ev, share in zip(pool, _rare_share(question, pool))]
+    shares = _rare_share(question, pool)
+    rel = [0.5 * ev.score + 0.5 * share for ev, share in zip(pool, shares, strict=True)]
     chosen: list[int] = []
     left = list(range(len(pool)))
     while left and len(chosen) < MAX_ITEMS:

@@ -28,6 +28,7 @@ from rag.verify import Verifier, apply_verified, with_markers
 _SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 # The pieces an answer is streamed in: one sentence each.
 _PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
+_FIRST_MARKER = re.compile(r"\[(\d+)\]")
 TYPE_DEPTH = 3  # the asked-for kind of phrase must be in one of the best this many sentences
 CONFIDENT = 0.5  # answerability at which an answer is said to answer the question
 _LEAD_IN = {
@@ -117,9 +118,23 @@ def _laid_out(text: str, shape: Shape, answer: Answer) -> str:
         text = text[len(note) :]
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     head = f"{note}\n{_LEAD_IN[shape]}" if note else _LEAD_IN[shape]
+    if shape == "timeline":
+        lines = [f"{_line_date(line, answer)}: {line}" for line in lines]
     if len(lines) == 1:
         return f"{head} {lines[0]}"
     return "\n".join([head, *(f"- {line}" for line in lines)])
+
+
+def _line_date(line: str, answer: Answer) -> str:
+    """The date of the article a line's first citation quotes, or "undated"."""
+    found = _FIRST_MARKER.search(line)
+    if found is None:
+        return "undated"
+    try:
+        date = answer.citation(int(found.group(1))).date
+    except KeyError:
+        return "undated"
+    return date.isoformat() if date else "undated"
 
 
 def _quoted(quote: Quote, contexts: list[Context]) -> str:

@@ -27,7 +27,8 @@ _SUMMARY = re.compile(
 )
 _TIMELINE = re.compile(
     r"\b(?:timeline|chronolog\w*|sequence of events|in (?:date|chronological) order|"
-    r"in order of (?:events|time|dates?)|step by step)\b|^how (?:did|has|have|does|do) .+? (?:develop|evolve|unfold|progress|"
+    r"in order of (?:events|time|dates?)|step by step)\b|"
+    r"^how (?:did|has|have|does|do) .+? (?:develop|evolve|unfold|progress|"
     r"change|play out|move|turn out)(?:ed|d)?\b|^what (?:are|were) the (?:key |main )?"
     r"(?:events|developments|milestones)\b",
     re.IGNORECASE,
@@ -43,7 +44,8 @@ _LIST = re.compile(
     r"|^(?:what|which|who) (?:\w+ )?(?:\w+s|people|children|countries|leaders|officials) "
     r"(?:have |has |did |were |are |had )?(?:react|respond|comment|attend|join|sign|support|"
     r"oppose|criticis|criticiz|welcom|condemn|praise)\w*\b|^who (?:all|else)\b|"
-    r"\b(?:what|which) (?:other|different|various|several) (?:\w+ ){0,2}?(?:\w{2,}[^sui\W]s|\w*ren)\b",
+    r"\b(?:what|which) (?:other|different|various|several) "
+    r"(?:\w+ ){0,2}?(?:\w{2,}[^sui\W]s|\w*ren)\b",
     re.IGNORECASE,
 )
 _YESNO = re.compile(
