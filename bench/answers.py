@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
 from bench.harness import BASELINE, answer_all, export_baseline
-from rag.text import sentence_spans
+from rag.text.sentences import sentence_spans
 
 _NOTE = re.compile(r"^(?:The sources disagree|Sources disagree)")
 

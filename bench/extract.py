@@ -26,9 +26,9 @@ from bench.extract_set import FORMATS, build
 from index import build_index
 from index.formats import read_articles
 from rag.config import Settings
-from rag.corpus import Article
-from rag.embeddings import Embedder, build_embedder
-from rag.text import sentence_spans
+from rag.providers.embeddings import Embedder, build_embedder
+from rag.store.corpus import Article
+from rag.text.sentences import sentence_spans
 
 SUITE = ROOT / "evals" / "suites" / "articles.yaml"
 _SPACE = re.compile(r"\s+")

@@ -15,8 +15,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from rag.corpus import list_article_files, parse_article, read_text
-from rag.text import sentence_spans
+from rag.store.corpus import list_article_files, parse_article, read_text
+from rag.text.sentences import sentence_spans
 
 ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 CHROMIUM = "/usr/bin/chromium"

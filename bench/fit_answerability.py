@@ -2,7 +2,7 @@
 
     python -m bench.fit_answerability [BENCH_DIR] [--store DIR] [--max-false-refusals 0.03]
 
-Computes `rag.answerability.features` for every question (as the answerer does), fits an
+Computes `rag.answering.answerability.features` for every question (as the answerer does), fits an
 L2-regularised logistic regression (Newton steps, numpy only) in leave-one-article-out
 folds, reports the cross-validated AUC and refusal curve, picks the refusal threshold whose
 cross-validated false-refusal rate stays under the bar, then refits on everything and writes
@@ -21,7 +21,7 @@ import numpy as np
 from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
 from bench.harness import feature_rows, indexed
 from rag import Pipeline
-from rag.answerability import FEATURES, MODEL_PATH
+from rag.answering.answerability import FEATURES, MODEL_PATH
 
 VERSION = 1
 L2 = 1.0

@@ -3,7 +3,7 @@
     python -m bench.fit_sentence_ranker [BENCH_DIR] [--store DIR]
 
 For every answerable question, retrieves as the answerer does, takes the best
-`rag.ranking.DEPTH` readable sentences and labels each by whether it contains one of the
+`rag.answering.ranking.DEPTH` readable sentences and labels each by whether it contains one of the
 question's gold answers. Fits a conditional logit (a softmax over each question's
 candidates, L2-regularised, Newton steps in numpy) in leave-one-article-out folds and
 reports, for the cross-validated ranker and for the orders it replaces (support alone, and
@@ -27,10 +27,10 @@ from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
 from bench.fit_answerability import fitted, standardiser
 from bench.harness import indexed
 from rag import Pipeline
-from rag.answertype import has_type
-from rag.compose import lead_pool
-from rag.ranking import DEPTH, FEATURES, MODEL_PATH, features
-from rag.scoring import Evidence
+from rag.answering.compose import lead_pool
+from rag.answering.ranking import DEPTH, FEATURES, MODEL_PATH, features
+from rag.retrieval.scoring import Evidence
+from rag.text.answertype import has_type
 
 L2 = 1.0
 

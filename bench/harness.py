@@ -17,7 +17,7 @@ from tqdm import tqdm
 from bench.common import ROOT
 from index import build_index
 from rag import Pipeline, Settings
-from rag.answerability import features
+from rag.answering.answerability import features
 
 
 @contextlib.contextmanager

@@ -30,8 +30,8 @@ from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
 from bench.llm_server import ALIAS, LlamaServer
 from index import build_index
 from rag import Answer, Context, Pipeline, Settings
-from rag.text import sentence_spans
-from rag.verify import Verified, split_claims
+from rag.text.sentences import sentence_spans
+from rag.trust.verify import Verified, split_claims
 
 
 def main() -> None:

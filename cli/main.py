@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.cite import strip_controls
 from rag.config import Settings
 from rag.errors import RagError
+from rag.trust.cite import strip_controls
 from rag.types import Answer, Citation
 
 app = typer.Typer(

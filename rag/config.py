@@ -20,8 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.errors import ConfigError
 
 # The off-topic floor: below this best sentence support the answer is a plain refusal. Above
-# it the calibrated answerability model decides (rag.answerability, `make fit-answerability`);
-# on the squad-dev bench 0.9% of answerable questions fall under it.
+# it the calibrated answerability model decides (rag.answering.answerability,
+# `make fit-answerability`); on the squad-dev bench 0.9% of answerable questions fall under it.
 DEFAULT_MIN_SUPPORT = 0.35
 # A cited answer of a few sentences is 100-300 tokens; 512 leaves room without letting a model
 # ramble for minutes. Whatever the server sends past RAG_MAX_ANSWER_CHARS is not read.

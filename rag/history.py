@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.errors import BadInputError
-from rag.text import content_terms
+from rag.text.sentences import content_terms
 
 Message = dict[str, str]
 

@@ -1,9 +1,9 @@
 """The answering pipeline: question → hybrid retrieval → extractive or generative answer, cited.
 
 `Pipeline` wires its collaborators and runs one question through them; each job lives in its
-own module: input checks (`rag.checks`), the corpus listing (`rag.catalogue`), retrieval
-(`rag.retrieve`), the offline answerer (`rag.extractive`), the model answerer
-(`rag.generate`), citation verification (`rag.verify`).
+own module: input checks (`rag.checks`), the corpus listing (`rag.store.catalogue`), retrieval
+(`rag.retrieval.retrieve`), the offline answerer (`rag.answering.extractive`), the model answerer
+(`rag.answering.generate`), citation verification (`rag.trust.verify`).
 """
 
 from __future__ import annotations
@@ -11,22 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.catalogue import Catalogue
+from rag.answering.extractive import ExtractiveAnswerer
 from rag.checks import check_question, check_top_k
 from rag.config import Settings
-from rag.embeddings import Embedder, build_embedder
 from rag.errors import IndexNotBuiltError, StoreDamagedError
-from rag.extractive import ExtractiveAnswerer
 from rag.filters import Filters
 from rag.history import Message, check_history, condense
-from rag.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
-from rag.lexical import LexicalIndex
-from rag.retrieve import FusionConfig, HybridRetriever
-from rag.scoring import ExtractiveConfig, SentenceScorer
-from rag.store import (
+from rag.providers.embeddings import Embedder, build_embedder
+from rag.retrieval.retrieve import FusionConfig, HybridRetriever
+from rag.retrieval.scoring import ExtractiveConfig, SentenceScorer
+from rag.store.catalogue import Catalogue
+from rag.store.chroma import (
     Stores,
     describe_location,
     open_client,
@@ -34,15 +32,15 @@ from rag.store import (
     open_stores,
     reopen_client,
 )
-from rag.types import Answer, Context, CorpusInfo, Usage
-from rag.verify import Verifier
+from rag.store.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
+from rag.store.lexical import LexicalIndex
+from rag.trust.verify import Verifier
+from rag.types import Answer, Context, CorpusInfo, Stream, Usage
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-    from rag.generate import GenerativeAnswerer
-
-Stream = Iterator["str | Answer"]
+    from rag.answering.generate import GenerativeAnswerer
 
 
 class Pipeline:
@@ -61,8 +59,9 @@ class Pipeline:
         texts: Callable[[], Collection | None] | None = None,
     ) -> None:
         """Args:
-        stores: the chunk, sentence and generation-stamp collections (`rag.store.open_stores`).
-        texts: opens the article records' collection (extracted texts; `rag.articles`).
+        stores: the chunk, sentence and generation-stamp collections
+            (`rag.store.chroma.open_stores`).
+        texts: opens the article records' collection (extracted texts; `rag.store.articles`).
         llm: an OpenAI(-compatible) client (`openai.OpenAI`), used in OpenAI mode.
         reopen: returns the stores read from disk again (embedded mode), for when another
             process rewrote them.
@@ -84,7 +83,9 @@ class Pipeline:
         self._extractive = ExtractiveAnswerer(self.scorer, self.verifier)
         self._generative: GenerativeAnswerer | None = None
         if self.mode == "openai":
-            from rag.generate import GenerativeAnswerer  # imports openai: only in OpenAI mode
+            from rag.answering.generate import (
+                GenerativeAnswerer,  # imports openai: only in OpenAI mode
+            )
 
             self._generative = GenerativeAnswerer(llm, settings, self.verifier)
 
@@ -102,7 +103,9 @@ class Pipeline:
         settings = settings or Settings.load()
         needs_llm = settings.resolved_mode == "openai" or settings.embedding_backend == "openai"
         if llm is None and needs_llm:
-            from rag.llm import make_client  # the openai package is only imported when used
+            from rag.providers.llm import (
+                make_client,  # the openai package is only imported when used
+            )
 
             llm = make_client(settings)
         embedder = embedder or build_embedder(settings, llm)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -162,3 +163,7 @@ class Answer(BaseModel):
             if citation.n == n:
                 return citation
         raise KeyError(n)
+
+
+# What `stream_answer` returns: the answer's text in pieces, then the finished `Answer`.
+Stream = Iterator["str | Answer"]

@@ -75,7 +75,7 @@ def answers_while_indexing(
 
 def file_text(settings: Settings, source_file: str) -> str:
     """The cited file's text as the library reads it."""
-    from rag.corpus import read_text
+    from rag.store.corpus import read_text
 
     return read_text(settings.corpus_dir / source_file)
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from rag import Pipeline, Settings, answer
-from rag.answerability import FEATURES, default_model
-from rag.answertype import answer_span, expected_type
-from rag.compose import antecedent
-from rag.ranking import DEPTH, SentenceRanker, default_ranker
-from rag.ranking import FEATURES as RANK_FEATURES
-from rag.ranking import MODEL_PATH as RANKER_PATH
-from rag.ranking import features as ranking_features
-from rag.scoring import Evidence
-from rag.text import sentence_spans
+from rag.answering.answerability import FEATURES, default_model
+from rag.answering.compose import antecedent
+from rag.answering.ranking import DEPTH, SentenceRanker, default_ranker
+from rag.answering.ranking import FEATURES as RANK_FEATURES
+from rag.answering.ranking import MODEL_PATH as RANKER_PATH
+from rag.answering.ranking import features as ranking_features
+from rag.retrieval.scoring import Evidence
+from rag.text.answertype import answer_span, expected_type
+from rag.text.sentences import sentence_spans
 from rag.types import Context
 from tests.conftest import file_text
 

@@ -8,9 +8,9 @@ import pytest
 
 from cli.main import render
 from rag import Pipeline, Settings
-from rag.answertype import holds_type, strict_type
 from rag.history import condense
-from rag.shapes import question_shape
+from rag.text.answertype import holds_type, strict_type
+from rag.text.shapes import question_shape
 from tests.conftest import file_text
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from index import build_index
 from rag import Settings
-from rag.embeddings import build_embedder
-from rag.store import forget_client, open_client, open_collection, write_generation
+from rag.providers.embeddings import build_embedder
+from rag.store.chroma import forget_client, open_client, open_collection, write_generation
 from tests.conftest import ROOT
 
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"

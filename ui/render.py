@@ -10,7 +10,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from rag import Answer
-from rag.conflicts import conflict_note
+from rag.trust.conflicts import conflict_note
 from ui.markup import answer_html, conflicts_html, date_text, sources_html
 
 Reader = Callable[[str], tuple[str, int] | None]  # source file -> (text, body start) or None

@@ -15,7 +15,7 @@ from evals import conversations
 from index import ACCEPTED_SUFFIXES, build_index
 from index.fetch import fetch_page
 from rag import Answer, Filters, Pipeline, RagError
-from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
+from rag.store.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
 from ui.markup import date_text
 from ui.render import answer_md, as_markdown, md

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from rag import Pipeline, RagError, Settings
-from rag.corpus import parse_article
+from rag.store.corpus import parse_article
 from rag.types import IndexedFile
 
 # Pipelines built by `python -m ui.serve` before the server starts, by settings key: the first

@@ -87,7 +87,7 @@ def test_the_token_limit_marks_the_answer_incomplete(
 
 
 def test_the_verifier_work_is_bounded(sample_settings: Settings) -> None:
-    from rag.verify import MAX_CLAIMS
+    from rag.trust.verify import MAX_CLAIMS
 
     pipeline = Pipeline.from_settings(sample_settings)
     contexts = pipeline.retrieve(Q)

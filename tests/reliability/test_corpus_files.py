@@ -10,7 +10,7 @@ import pytest
 import index.ingest as ingest
 from index import build_index
 from rag import Pipeline, Settings
-from rag.corpus import read_text
+from rag.store.corpus import read_text
 from tests.conftest import SAMPLE
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
@@ -82,8 +82,8 @@ def test_a_file_deleted_while_indexing_is_skipped(
 
 def test_a_50_mb_file_is_cut_into_bounded_chunks(tmp_path: Path) -> None:
     from index.chunking import chunk_article, make_splitter
-    from rag.corpus import parse_article
-    from rag.tokens import count_tokens
+    from rag.store.corpus import parse_article
+    from rag.text.tokens import count_tokens
 
     one = "\n\n".join(read_text(p) for p in sorted(SAMPLE.glob("*.txt")))
     big = tmp_path / "big.txt"

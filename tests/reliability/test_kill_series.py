@@ -24,8 +24,8 @@ import pytest
 from index import build_index
 from index.ingest import _damage
 from rag import Settings
-from rag.embeddings import build_embedder
-from rag.store import forget_client
+from rag.providers.embeddings import build_embedder
+from rag.store.chroma import forget_client
 from tests.conftest import ROOT
 from tests.test_crash_safety import _contents
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from index import build_index
 from rag import Answer, Pipeline, Settings
-from rag.corpus import read_text
+from rag.store.corpus import read_text
 
 QUESTIONS = [
     "Where did Trump hand Putin the letter?",

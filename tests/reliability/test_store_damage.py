@@ -19,7 +19,7 @@ import pytest
 from index import build_index
 from rag import Pipeline, Settings, StoreError
 from rag.errors import StoreDamagedError
-from rag.integrity import (
+from rag.store.integrity import (
     RUN_MARK,
     SQLITE_FILE,
     finish_interrupted_swap,

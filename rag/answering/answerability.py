@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.align import NEGATION as _NEGATION
-from rag.align import align, missing_everywhere
-from rag.answertype import expected_type, has_type
-from rag.scoring import Evidence
-from rag.text import content_terms
+from rag.retrieval.scoring import Evidence
+from rag.text.align import NEGATION as _NEGATION
+from rag.text.align import align, missing_everywhere
+from rag.text.answertype import expected_type, has_type
+from rag.text.sentences import content_terms
 from rag.types import Context
 
-MODEL_PATH = Path(__file__).parent / "assets" / "answerability.json"
+MODEL_PATH = Path(__file__).parents[1] / "assets" / "answerability.json"
 TOP_SENTENCES = 3  # alignment is taken over the best few sentences, not the first alone
 TOP_CONTEXTS = 3
 

@@ -18,7 +18,7 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
 
-from rag.corpus import Article
+from rag.store.corpus import Article
 
 # Article metadata a record keeps besides its text (all strings; "" when not found).
 META_KEYS = ("title", "date", "author", "outlet", "url", "language", "origin")

@@ -1,8 +1,9 @@
 """The offline answerer: the retrieved sentence that answers the question, cited, first.
 
-Refusal is decided by the calibrated answerability model (`rag.answerability`); a refusal
-lists the closest passages (`rag.refusal`). Which sentences are quoted is
-`rag.compose`; disagreeing sources are named in one plain sentence (`rag.conflicts`).
+Refusal is decided by the calibrated answerability model (`rag.answering.answerability`); a
+refusal lists the closest passages (`rag.answering.refusal`). Which sentences are quoted is
+`rag.answering.compose`; disagreeing sources are named in one plain sentence
+(`rag.trust.conflicts`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from rag.answerability import AnswerabilityModel, default_model, features
-from rag.answertype import answer_span, holds_type, strict_type
-from rag.compose import Quote, antecedent, compose, compose_extract, lead_pool
-from rag.conflicts import conflict_note
-from rag.ranking import default_ranker
-from rag.refusal import refuse
-from rag.scoring import Evidence, SentenceScorer
-from rag.shapes import Shape, is_extract, question_shape
+from rag.answering.answerability import AnswerabilityModel, default_model, features
+from rag.answering.compose import Quote, antecedent, compose, compose_extract, lead_pool
+from rag.answering.ranking import default_ranker
+from rag.answering.refusal import refuse
+from rag.retrieval.scoring import Evidence, SentenceScorer
+from rag.text.answertype import answer_span, holds_type, strict_type
+from rag.text.shapes import Shape, is_extract, question_shape
+from rag.trust.conflicts import conflict_note
+from rag.trust.verify import Verifier, apply_verified, with_markers
 from rag.types import Answer, Citation, Context
-from rag.verify import Verifier, apply_verified, with_markers
 
 # "[7]" inside quoted article text is the article's, not a citation: shown as "(7)".
 _SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")

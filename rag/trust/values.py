@@ -13,8 +13,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from rag.answertype import _NUMBER_WORDS
-from rag.text import content_terms
+from rag.text.answertype import _NUMBER_WORDS
+from rag.text.sentences import content_terms
 
 _TOKEN = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 _NUMBER_WORD = re.compile(rf"^(?:{_NUMBER_WORDS})$", re.IGNORECASE)

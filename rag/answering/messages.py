@@ -16,7 +16,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from rag.history import Message
 from rag.prompts import JSON_INSTRUCTION, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 from rag.types import Context
 
 # "<" and its look-alikes (full-width, small, mathematical, CJK angle brackets) where a tag

@@ -15,8 +15,8 @@ from rag.config import Settings
 from rag.errors import ConfigError, ProviderError
 from rag.history import Message
 from rag.prompts import ANSWER_SCHEMA, CONDENSE_PROMPT
+from rag.providers.wire import Completion, Deadline, Emit, bounded, read_body, read_stream
 from rag.types import Usage
-from rag.wire import Completion, Deadline, Emit, bounded, read_body, read_stream
 
 __all__ = ["Completion", "Deadline", "Limits", "OutputFormat", "chat", "make_client"]
 

@@ -25,9 +25,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Include
 from chromadb.config import Settings as ChromaSettings
 
 from rag.config import Settings
-from rag.embeddings import Embedder
 from rag.errors import IndexNotBuiltError, StoreDamagedError, StoreError
-from rag.integrity import damaged
+from rag.providers.embeddings import Embedder
+from rag.store.integrity import damaged
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        raise NotImplementedError("open collections through rag.store.open_collection")
+        raise NotImplementedError("open collections through rag.store.chroma.open_collection")
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"

@@ -153,7 +153,7 @@ def build_embedder(settings: Settings, client: Any = None) -> Embedder:
     if settings.embedding_backend == "local":
         return _local_embedder()
     if client is None:
-        from rag.llm import make_client  # the openai package is only imported when used
+        from rag.providers.llm import make_client  # the openai package is only imported when used
 
         client = make_client(settings)
     return OpenAIEmbedder(client, settings.openai_embedding_model)

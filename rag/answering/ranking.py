@@ -1,6 +1,6 @@
 """Which retrieved sentence answers the question: a small fitted ranker over the best few.
 
-The support score (`rag.scoring`) says how near a sentence is to the question; it does not
+The support score (`rag.retrieval.scoring`) says how near a sentence is to the question; it does not
 say whether the sentence holds the answer. Among the best `DEPTH` readable sentences, the
 ranker scores features of each (support and its share of the best, rare question words and
 word pairs found, how tightly they cluster, whether a phrase of the asked-for type that the
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.align import align
-from rag.answertype import answer_span, candidates, expected_type
-from rag.scoring import Evidence
-from rag.text import DANGLING, content_terms, sentence_spans, words
+from rag.retrieval.scoring import Evidence
+from rag.text.align import align
+from rag.text.answertype import answer_span, candidates, expected_type
+from rag.text.sentences import DANGLING, content_terms, sentence_spans, words
 
-MODEL_PATH = Path(__file__).parent / "assets" / "sentence_ranker.json"
+MODEL_PATH = Path(__file__).parents[1] / "assets" / "sentence_ranker.json"
 DEPTH = 10  # the ranker reorders the best this many sentences; the rest keep their order
 
 FEATURES = (

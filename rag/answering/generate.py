@@ -9,12 +9,13 @@ from typing import Any
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from rag.cite import MarkerRewriter, draft_from_json, strip_controls
+from rag.answering.messages import build_messages, fit_contexts
+from rag.answering.refusal import refuse
 from rag.config import Settings
-from rag.conflicts import SourceConflict, missing_sides, source_conflicts
 from rag.errors import ProviderError
 from rag.history import Message
-from rag.llm import (
+from rag.prompts import CONFLICT_HINT, REFUSAL
+from rag.providers.llm import (
     CONDENSE_MAX_TOKENS,
     Completion,
     Limits,
@@ -23,12 +24,11 @@ from rag.llm import (
     condense_with_model,
     estimate_cost,
 )
-from rag.messages import build_messages, fit_contexts
-from rag.prompts import CONFLICT_HINT, REFUSAL
-from rag.refusal import refuse
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
+from rag.trust.cite import MarkerRewriter, draft_from_json, strip_controls
+from rag.trust.conflicts import SourceConflict, missing_sides, source_conflicts
+from rag.trust.verify import Verifier, apply_verified
 from rag.types import Answer, Context, Usage
-from rag.verify import Verifier, apply_verified
 
 # The end of a sentence: its closing punctuation, quotes, and any [n] markers after it.
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[[^\[\]\n]{0,20}\])*(?=\s|$)")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.cite import quote_citation
 from rag.prompts import CLOSEST_PASSAGES, REFUSAL
-from rag.scoring import Evidence, SentenceScorer, is_statement
+from rag.retrieval.scoring import Evidence, SentenceScorer, is_statement
+from rag.trust.cite import quote_citation
 from rag.types import Answer, Context
 
 MAX_CLOSEST = 3

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.text import content_terms
+from rag.text.sentences import content_terms
 
 # A passive verb and its agent: "delivered by Melania Trump", "was written by the president".
 _PASSIVE = re.compile(

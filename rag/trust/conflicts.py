@@ -2,7 +2,7 @@
 
 Two kinds, both cheap and explainable (no NLI model):
 - a **value** conflict: two statements from different files that align word for word except
-  for one value of the same kind (a number, a year or date, a name) — `rag.values`;
+  for one value of the same kind (a number, a year or date, a name) — `rag.trust.values`;
 - a **negation** conflict (yes/no questions): two statements on the same point of the
   question, one of which negates the very predicate the other affirms.
 Wording differences, an added detail, or different facts are not conflicts.
@@ -15,10 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answertype import expected_type
-from rag.text import content_terms, sentence_spans, words
+from rag.text.answertype import expected_type
+from rag.text.sentences import content_terms, sentence_spans, words
+from rag.trust.values import negation_diff, value_diff
 from rag.types import Citation, Conflict, ConflictSide, Context
-from rag.values import negation_diff, value_diff
 
 _NEGATION = re.compile(
     r"\b(no|not|never|none|neither|nor|without|denied|denies|deny|cannot|can't|"

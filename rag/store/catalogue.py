@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.articles import ArticleRecord, pick, read_records
 from rag.config import Settings
-from rag.corpus import TEXT_SUFFIXES, read_text, resolve_source
 from rag.errors import BadInputError, StoreError
-from rag.lexical import LexicalIndex
-from rag.store import read_metadatas
+from rag.store.articles import ArticleRecord, pick, read_records
+from rag.store.chroma import read_metadatas
+from rag.store.corpus import TEXT_SUFFIXES, read_text, resolve_source
+from rag.store.lexical import LexicalIndex
 from rag.types import Citation, CorpusInfo, IndexedFile
 
 if TYPE_CHECKING:

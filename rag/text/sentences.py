@@ -11,7 +11,7 @@ import Stemmer
 from nltk.tabdata import PunktDecoder
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-from rag.tokens import vendored_data
+from rag.text.tokens import vendored_data
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LINE_BREAK = re.compile(r"\n\s*")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import content_terms
+from rag.text.sentences import content_terms
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"

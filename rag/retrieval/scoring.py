@@ -2,7 +2,7 @@
 
 A sentence's support is a blend of its embedding similarity to the question and the
 share of the question's content words it contains. The extractive answerer quotes the best
-sentences (`rag.compose`), the answerability model takes the scores as features, the
+sentences (`rag.answering.compose`), the answerability model takes the scores as features, the
 retriever reranks by them and the verifier checks citations with the same score.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import DEFAULT_MIN_SUPPORT
-from rag.embeddings import Embedder, Matrix
-from rag.text import content_terms, sentence_spans
+from rag.providers.embeddings import Embedder, Matrix
+from rag.text.sentences import content_terms, sentence_spans
 from rag.types import Context
 
 
@@ -26,7 +26,7 @@ class ExtractiveConfig:
 
     semantic_weight: float = 0.6
     # Below this best support the question is off topic: a plain refusal. Above it the
-    # answerability model decides (rag.answerability).
+    # answerability model decides (rag.answering.answerability).
     min_support: float = DEFAULT_MIN_SUPPORT
     redundancy: float = 0.8  # cosine at which a sentence repeats one already chosen
 

@@ -6,7 +6,7 @@ candidates are then reranked by their best sentence's support for the question (
 score the extractive answerer uses), blended with the normalised fusion score.
 
 The BM25 index is built from the chunks in the store itself, so it always matches what
-the dense side can return (embedded or server mode alike); `rag.lexical` keeps it in step
+the dense side can return (embedded or server mode alike); `rag.store.lexical` keeps it in step
 with the store's generation stamp and saves it on disk for the next process.
 """
 
@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
-from rag.embeddings import Embedder
 from rag.errors import RagError, StoreDamagedError, StoreError
 from rag.filters import Filters
-from rag.integrity import damaged
-from rag.lexical import LexicalIndex, Snapshot
-from rag.scoring import SentenceScorer
-from rag.store import Stores
-from rag.text import sentence_spans
+from rag.providers.embeddings import Embedder
+from rag.retrieval.scoring import SentenceScorer
+from rag.store.chroma import Stores
+from rag.store.integrity import damaged
+from rag.store.lexical import LexicalIndex, Snapshot
+from rag.text.sentences import sentence_spans
 from rag.types import Context
 
 log = logging.getLogger(__name__)

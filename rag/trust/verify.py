@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.cite import JUNK_MARKER, quote_citation
-from rag.conflicts import conflict_note, find_conflicts
-from rag.roles import misattributed
-from rag.scoring import Evidence, SentenceScorer
-from rag.text import content_terms, sentence_spans
+from rag.retrieval.scoring import Evidence, SentenceScorer
+from rag.text.roles import misattributed
+from rag.text.sentences import content_terms, sentence_spans
+from rag.trust.cite import JUNK_MARKER, quote_citation
+from rag.trust.conflicts import conflict_note, find_conflicts
 from rag.types import Answer, Citation, Context, Verification
 
 _MARKERS = re.compile(r"\s*\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")

@@ -1,7 +1,7 @@
 """The BM25 side: built from the chunks in the store, saved on disk, kept in step by a stamp.
 
 An index run that changes the store marks its generation stamp (a one-record collection
-beside the chunks, see `rag.store.write_generation`) incomplete before its first write and
+beside the chunks, see `rag.store.chroma.write_generation`) incomplete before its first write and
 writes a new, complete stamp after its last. Before each query the retriever reads the stamp
 (a lookup by id: constant time, where counting the chunks grows with the collection). When a
 complete stamp differs from the one its BM25 index was built for, it loads the index saved for
@@ -33,7 +33,7 @@ from chromadb.api.models.Collection import Collection
 from tqdm import tqdm
 
 from rag.filters import Filters
-from rag.store import read_all, read_generation
+from rag.store.chroma import read_all, read_generation
 
 log = logging.getLogger(__name__)
 

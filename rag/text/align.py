@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.text import content_terms, words
+from rag.text.sentences import content_terms, words
 
 _PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "anti", "mis", "counter", "de")
 _ANTONYMS = [

@@ -1,7 +1,7 @@
 """Answer-first composition: which retrieved sentences an extractive answer quotes, in order.
 
 The first sentence is the one that best answers the question, as the fitted sentence ranker
-(`rag.ranking`) orders the best few. Another follows only when it
+(`rag.answering.ranking`) orders the best few. Another follows only when it
 adds something a reader needs: the other side of a disagreement (both are always shown), or
 support for a part of the question the first leaves out. A second source saying the same
 thing is cited on the first sentence instead of being repeated. A sentence that opens with a
@@ -14,10 +14,10 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.conflicts import conflicting
-from rag.ranking import default_ranker
-from rag.scoring import Evidence, SentenceScorer, is_statement
-from rag.text import DANGLING, content_terms, sentence_spans
+from rag.answering.ranking import default_ranker
+from rag.retrieval.scoring import Evidence, SentenceScorer, is_statement
+from rag.text.sentences import DANGLING, content_terms, sentence_spans
+from rag.trust.conflicts import conflicting
 
 CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement is looked for
 ADD_SHARE = 0.85  # a sentence for another part of the question must score this share
