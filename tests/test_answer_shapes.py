@@ -48,10 +48,6 @@ def test_question_shapes_follow_the_wording(question: str, shape: str) -> None:
         ("How old is the mayor?", "age", "The mayor, 54, spoke on Friday.", True),
         ("How old is the mayor?", "age", "The mayor spoke on Friday.", False),
         ("How old is the mayor?", "age", "The 54-year-old mayor spoke.", True),
-        ("Which ministers attended?", "name", "Foreign Minister Ana Lopez attended.", True),
-        ("Which ministers attended?", "name", "It was the first summit since Joe Biden.", False),
-        ("What is the name of her adviser?", "name", "Her adviser met Putin's team.", False),
-        ("What is the name of her adviser?", "name", "Her adviser, John Smith, met them.", True),
     ],
 )
 def test_an_asked_for_kind_must_be_in_the_sentence(
@@ -64,6 +60,23 @@ def test_an_asked_for_kind_must_be_in_the_sentence(
 def test_questions_that_pin_nothing_down_have_no_strict_kind() -> None:
     assert strict_type("What did the leaders tell reporters?") is None
     assert strict_type("Did the talks succeed?") is None
+    # Measured not to separate answerable from unanswerable questions: not a refusal rule.
+    assert strict_type("Who signed the treaty?") is None
+    assert strict_type("Which ministers attended?") is None
+    assert strict_type("When did the war end?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("Which ministers attended?", "Foreign Minister Ana Lopez attended.", True),
+        ("Which ministers attended?", "It was the first summit since Joe Biden.", False),
+        ("What is the name of her adviser?", "Her adviser met Putin's team.", False),
+        ("What is the name of her adviser?", "Her adviser, John Smith, met them.", True),
+    ],
+)
+def test_a_role_name_stands_beside_its_role(question: str, sentence: str, holds: bool) -> None:
+    assert holds_type(question, "name", sentence) is holds
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,7 @@ class ExtractiveAnswerer:
         if shape in ("summary", "timeline"):  # an overview of what is there: support decides
             answer.confidence = "related"
             return compose_extract(search, shape, ranked, self._scorer)
-        if answer.answerability < model.threshold or _kind_missing(search, ranked):
+        if answer.answerability < model.threshold or kind_missing(search, ranked):
             return []
         confident = answer.answerability >= CONFIDENT
         answer.confidence = "answers" if confident else "related"
@@ -94,7 +94,7 @@ class ExtractiveAnswerer:
         return compose(search, ranked, self._scorer)
 
 
-def _kind_missing(question: str, ranked: list[Evidence]) -> bool:
+def kind_missing(question: str, ranked: list[Evidence]) -> bool:
     """Whether the question asks for a kind of phrase (an age, a sum, a name, a date, …) that
     none of the most answer-like sentences (or the sentences they lean on) holds."""
     kind = strict_type(question)

@@ -159,16 +159,19 @@ ROLE_REACH = 1  # a role ("minister") and the name it introduces stand side by s
 
 
 def strict_type(question: str) -> str | None:
-    """The kind of phrase without which no sentence answers `question`: money, age, name,
-    date, number, place, or None when the question does not pin one down."""
+    """The kind of phrase without which no sentence answers `question`, where the wording pins
+    one down: a sum of money ("how much did … cost") or an age ("how old"); else None.
+
+    Names, dates, numbers and places are not enough: measured on squad-dev and its paraphrase
+    set, a "who", "when" or "which minister" question whose best sentences hold no such phrase
+    is as often answerable (the phrase is one the type rules miss) as not. Money and ages
+    separate: 14 of 15 such unanswerable questions lack one, 0 of 5 answerable ones do.
+    """
     if _MONEY_Q.search(question):
         return "money"
     if _AGE_Q.search(question):
         return "age"
-    if _NAME_Q.search(question):
-        return "name"
-    kind = expected_type(question)
-    return None if kind == "yesno" else kind
+    return None
 
 
 def holds_type(question: str, kind: str, sentence: str) -> bool:
