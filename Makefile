@@ -73,11 +73,11 @@ bench-conflicts: setup
 
 # Refit rag/assets/answerability.json on squad-dev (leave-one-article-out CV figures).
 fit-answerability: setup
-	$(PY) -m bench.fit_answerability $(BENCH)
+	$(PY) -m fit.fit_answerability $(BENCH)
 
 # Refit rag/assets/sentence_ranker.json on squad-dev (leave-one-article-out CV figures).
 fit-sentence-ranker: setup
-	$(PY) -m bench.fit_sentence_ranker $(BENCH)
+	$(PY) -m fit.fit_sentence_ranker $(BENCH)
 
 bench-ui: setup
 	$(PY) -m bench.ui

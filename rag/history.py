@@ -65,7 +65,7 @@ _WORDS = re.compile(r"[\w’'-]+")
 def _head_phrase(question: str) -> str | None:
     """The last content word of a question, with the possessor before it ("Melania's
     letter"): in English the thing a question is about usually closes it."""
-    tokens = _WORDS.findall(question)
+    tokens: list[str] = _WORDS.findall(question)
     for i in range(len(tokens) - 1, -1, -1):
         if content_terms(tokens[i]):
             if i > 0 and re.search(r"['’]s$", tokens[i - 1]):

@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rag.answering import Answerer, Asked
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.checks import check_question, check_top_k
 from rag.config import Settings
-from rag.errors import IndexNotBuiltError, StoreDamagedError
+from rag.errors import ConfigError, IndexNotBuiltError, StoreDamagedError
 from rag.filters import Filters
-from rag.history import Message, check_history, condense
+from rag.history import Message, check_history
 from rag.providers.embeddings import Embedder, build_embedder
 from rag.retrieval.retrieve import FusionConfig, HybridRetriever
 from rag.retrieval.scoring import ExtractiveConfig, SentenceScorer
@@ -39,8 +40,7 @@ from rag.types import Answer, Context, CorpusInfo, Stream, Usage
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
-
-    from rag.answering.generate import GenerativeAnswerer
+    from openai import OpenAI
 
 
 class Pipeline:
@@ -52,7 +52,7 @@ class Pipeline:
         *,
         embedder: Embedder,
         stores: Stores,
-        llm: Any = None,
+        llm: OpenAI | None = None,
         fusion: FusionConfig | None = None,
         extractive: ExtractiveConfig | None = None,
         reopen: Callable[[], Stores] | None = None,
@@ -80,18 +80,25 @@ class Pipeline:
         )
         self.verifier = Verifier(self.scorer)
         self.catalogue = Catalogue(settings, lexical, location, texts)
-        self._extractive = ExtractiveAnswerer(self.scorer, self.verifier)
-        self._generative: GenerativeAnswerer | None = None
-        if self.mode == "openai":
-            from rag.answering.generate import (
-                GenerativeAnswerer,  # imports openai: only in OpenAI mode
-            )
+        self._answerer = self._make_answerer(llm)
 
-            self._generative = GenerativeAnswerer(llm, settings, self.verifier)
+    def _make_answerer(self, llm: OpenAI | None) -> Answerer:
+        """The answerer for the settings' answer mode, picked once."""
+        if self.mode != "openai":
+            return ExtractiveAnswerer(self.scorer, self.verifier)
+        from rag.answering.generate import GenerativeAnswerer  # imports openai: only when used
+
+        if llm is None:
+            raise ConfigError("OpenAI mode needs a chat client: pass llm= or use from_settings().")
+        return GenerativeAnswerer(llm, self.settings, self.verifier)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings | None = None, *, embedder: Embedder | None = None, llm: Any = None
+        cls,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        llm: OpenAI | None = None,
     ) -> Pipeline:
         """Open the configured store; raises `IndexNotBuiltError` if nothing is indexed yet.
 
@@ -229,11 +236,8 @@ class Pipeline:
             rewritten_question=search if search != question else None,
             timings={"retrieve": time.perf_counter() - started},
         )
-        if self._generative is None:
-            yield from self._extractive.run(answer, search, vector, contexts)
-        else:
-            yield from self._generative.run(answer, question, contexts, turns, live=live)
-            answer.usage = self._generative.add_usage(answer.usage, condensing)
+        asked = Asked(question, search, vector, contexts, turns, live, condensing)
+        answer = yield from self._answerer.run(answer, asked)
         # The files may have changed since they were indexed: offsets follow the file as it is.
         answer.citations = self.catalogue.current(answer.citations)
         answer.closest = self.catalogue.current(answer.closest)
@@ -245,9 +249,7 @@ class Pipeline:
         tokens the model spent rewriting it."""
         if not turns:
             return question, None
-        if self._generative is not None:
-            return self._generative.condense(question, turns)
-        return condense(question, turns) or question, None
+        return self._answerer.condense(question, turns)
 
 
 def _check_interrupted(settings: Settings) -> None:

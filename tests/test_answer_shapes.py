@@ -11,7 +11,7 @@ from rag import Pipeline, Settings
 from rag.history import condense
 from rag.text.answertype import holds_type, strict_type
 from rag.text.shapes import question_shape
-from tests.conftest import file_text
+from tests.support import file_text
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from bench.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
+from devtools.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 from evals.suite import load_suite
 from index import build_index
 from rag import Settings
-from tests.conftest import ROOT, SAMPLE
+from tests.support import ROOT, SAMPLE
 
 ARTIFACTS = ROOT / "test-artifacts"
 HOSTILE = (

@@ -89,7 +89,7 @@ def test_rag_ui_stops_when_it_is_told_to(sample_settings: Settings, tmp_path: Pa
     import socket
     from urllib.parse import urlparse
 
-    from bench.serve import running_chat
+    from devtools.serve import running_chat
 
     env = os.environ | {
         "RAG_CHROMA_PATH": str(sample_settings.chroma_path),

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from bench.extract_set import articles, jsonl, news_page, rss, write_docx
+from devtools.extract_set import articles, jsonl, news_page, rss, write_docx
 from index import build_index
 from rag import Pipeline, Settings
 

@@ -7,10 +7,8 @@ import json
 import pytest
 
 from rag import Answer, Pipeline, ProviderError, Settings
-from tests.conftest import file_text, openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
-
-QUESTION = "Where did Trump hand Putin the letter?"
+from tests.support import QUESTION, file_text, openai_pipeline
 
 
 def _source(pipeline: Pipeline, file_prefix: str, containing: str) -> int:

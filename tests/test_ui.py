@@ -251,7 +251,10 @@ def test_an_answer_stopped_mid_stream_is_kept_as_incomplete(app_env: None) -> No
 def test_a_web_page_is_added_by_its_address(
     sample_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_fetch import BARE, Handler, ThreadingHTTPServer, threading
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.support import BARE, Handler
 
     served = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=served.serve_forever, daemon=True).start()

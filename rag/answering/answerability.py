@@ -3,7 +3,7 @@
 A logistic model over cheap features (support scores and margins, word alignment of the
 question with the best sentences, coverage of its names and numbers, the expected answer
 type, negation and antonym flips). Its coefficients are fitted on the squad-dev bench with
-cross-validation by `bench/fit_answerability.py` and shipped as a small versioned JSON file
+cross-validation by `fit/fit_answerability.py` and shipped as a small versioned JSON file
 (`rag/assets/answerability.json`), evaluated here with numpy.
 """
 
@@ -103,7 +103,7 @@ class AnswerabilityModel:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> AnswerabilityModel:
-        """A model from its JSON form (as `bench/fit_answerability.py` writes it)."""
+        """A model from its JSON form (as `fit/fit_answerability.py` writes it)."""
         names = tuple(str(n) for n in data["features"])  # type: ignore[attr-defined]
         if names != FEATURES:
             raise ValueError(f"answerability model features {names} are not {FEATURES}")

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
+from typing import Literal
 
-import numpy as np
-
+from rag.answering import Asked
 from rag.answering.answerability import AnswerabilityModel, default_model, features
 from rag.answering.compose import Quote, antecedent, compose, compose_extract, lead_pool
 from rag.answering.ranking import default_ranker
 from rag.answering.refusal import refuse
+from rag.history import Message, condense
 from rag.retrieval.scoring import Evidence, SentenceScorer
 from rag.text.answertype import answer_span, holds_type, strict_type
 from rag.text.shapes import Shape, is_extract, question_shape
 from rag.trust.conflicts import conflict_note
-from rag.trust.verify import Verifier, apply_verified, with_markers
-from rag.types import Answer, Citation, Context
+from rag.trust.verify import Verifier, with_markers, with_verified
+from rag.types import Answer, Citation, Context, Usage
 
 # "[7]" inside quoted article text is the article's, not a citation: shown as "(7)".
 _SOURCE_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 # The pieces an answer is streamed in: one sentence each.
 _PIECE = re.compile(r"\S.*?(?:[.!?…][\"'”’)]*(?:\s+|$)|$)", re.DOTALL)
+Confidence = Literal["answers", "related"]
 _FIRST_MARKER = re.compile(r"\[(\d+)\]")
 TYPE_DEPTH = 3  # the asked-for kind of phrase must be in one of the best this many sentences
 CONFIDENT = 0.5  # answerability at which an answer is said to answer the question
@@ -52,46 +54,56 @@ class ExtractiveAnswerer:
         self._verifier = verifier
         self._model = model  # read on first use: fitting a new model needs no valid old one
 
-    def run(
-        self, answer: Answer, search: str, vector: np.ndarray, contexts: list[Context]
-    ) -> Iterator[str]:
-        """Fill `answer` from `contexts`; yield its text sentence by sentence."""
+    def condense(self, question: str, turns: list[Message]) -> tuple[str, Usage | None]:
+        """The follow-up with the previous question's names carried over (no model, no tokens)."""
+        return condense(question, turns) or question, None
+
+    def run(self, answer: Answer, asked: Asked) -> Generator[str, None, Answer]:
+        """Answer from `asked.contexts`; yield the text sentence by sentence, return the Answer."""
         started = time.perf_counter()
-        answer.contexts = contexts
-        shape = answer.shape = question_shape(answer.question)
+        search, vector, contexts = asked.search, asked.vector, asked.contexts
+        shape = question_shape(answer.question)
         ranked = self._scorer.candidates(search, vector, contexts)
-        quotes = self._decide(answer, search, ranked, contexts)
+        answerability, confidence, quotes = self._decide(search, shape, ranked, contexts)
+        answer = answer.model_copy(
+            update={
+                "contexts": contexts,
+                "answerability": answerability,
+                "shape": shape,
+                "confidence": confidence,
+                "timings": dict(answer.timings),
+            }
+        )
         if quotes:
             joiner = "\n" if is_extract(shape) else " "
             draft = joiner.join(_quoted(q, contexts) for q in quotes)
-            apply_verified(answer, search, self._verifier.verify(draft, contexts))
+            answer = with_verified(answer, search, self._verifier.verify(draft, contexts))
             answer.citations = [_with_span(search, c) for c in answer.citations]
             answer.text = _laid_out(answer.text, shape, answer)
         if not answer.citations:
-            refuse(answer, search, vector, contexts, self._scorer)
+            answer = refuse(answer, search, vector, contexts, self._scorer)
             answer.confidence = None
         answer.timings["answer"] = time.perf_counter() - started
         yield from _PIECE.findall(answer.text)
+        return answer
 
     def _decide(
-        self, answer: Answer, search: str, ranked: list[Evidence], contexts: list[Context]
-    ) -> list[Quote]:
-        """The quotes to answer with, or none when the question should be refused."""
+        self, search: str, shape: Shape, ranked: list[Evidence], contexts: list[Context]
+    ) -> tuple[float | None, Confidence | None, list[Quote]]:
+        """P(answerable), how well the quotes answer, and the quotes to answer with (none when
+        the question is refused)."""
         if not ranked or ranked[0].score < self._scorer.config.min_support:
-            return []  # nothing in the retrieved text is even near the question
+            return None, None, []  # nothing in the retrieved text is even near the question
         model = self._model = self._model or default_model()
-        answer.answerability = round(model.probability(features(search, ranked, contexts)), 4)
-        shape: Shape = answer.shape or "fact"
+        answerability = round(model.probability(features(search, ranked, contexts)), 4)
         if shape in ("summary", "timeline"):  # an overview of what is there: support decides
-            answer.confidence = "related"
-            return compose_extract(search, shape, ranked, self._scorer)
-        if answer.answerability < model.threshold or kind_missing(search, ranked):
-            return []
-        confident = answer.answerability >= CONFIDENT
-        answer.confidence = "answers" if confident else "related"
+            return answerability, "related", compose_extract(search, shape, ranked, self._scorer)
+        if answerability < model.threshold or kind_missing(search, ranked):
+            return answerability, None, []
+        confidence: Confidence = "answers" if answerability >= CONFIDENT else "related"
         if shape == "list":
-            return compose_extract(search, shape, ranked, self._scorer)
-        return compose(search, ranked, self._scorer)
+            return answerability, confidence, compose_extract(search, shape, ranked, self._scorer)
+        return answerability, confidence, compose(search, ranked, self._scorer)
 
 
 def kind_missing(question: str, ranked: list[Evidence]) -> bool:

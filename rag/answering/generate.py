@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 from openai.types.chat import ChatCompletionMessageParam
 
+from rag.answering import Asked
 from rag.answering.messages import build_messages, fit_contexts
 from rag.answering.refusal import refuse
 from rag.config import Settings
@@ -27,8 +28,11 @@ from rag.providers.llm import (
 from rag.text.tokens import count_tokens
 from rag.trust.cite import MarkerRewriter, draft_from_json, strip_controls
 from rag.trust.conflicts import SourceConflict, missing_sides, source_conflicts
-from rag.trust.verify import Verifier, apply_verified
-from rag.types import Answer, Context, Usage
+from rag.trust.verify import Verifier, with_verified
+from rag.types import Answer, Usage
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 # The end of a sentence: its closing punctuation, quotes, and any [n] markers after it.
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[[^\[\]\n]{0,20}\])*(?=\s|$)")
@@ -37,7 +41,7 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[[^\[\]\n]{0,20}\])*(?=
 class GenerativeAnswerer:
     """Prompts the model, streams its draft, then verifies its citations."""
 
-    def __init__(self, client: Any, settings: Settings, verifier: Verifier) -> None:
+    def __init__(self, client: OpenAI, settings: Settings, verifier: Verifier) -> None:
         self._client = client
         self._settings = settings
         self._model = settings.chat_model
@@ -52,23 +56,19 @@ class GenerativeAnswerer:
         search, completion = condense_with_model(self._client, self._model, question, turns, limits)
         return search, completion.usage
 
-    def run(
-        self,
-        answer: Answer,
-        question: str,
-        contexts: list[Context],
-        turns: list[Message],
-        *,
-        live: bool,
-    ) -> Iterator[str]:
-        """Fill `answer`; yield the model's draft as it streams (when `live`)."""
+    def run(self, answer: Answer, asked: Asked) -> Generator[str, None, Answer]:
+        """Yield the model's draft as it streams (when `asked.live`); return the verified
+        Answer."""
         started = time.perf_counter()
-        fitted = fit_contexts(contexts, question, turns, self._budget)
+        question, turns, live = asked.question, asked.turns, asked.live
+        fitted = fit_contexts(asked.contexts, question, turns, self._budget)
         disputes = source_conflicts(question, fitted)
         structured = not live and self.output.current is not None
         messages = _with_hint(build_messages(question, fitted, turns, json=structured), disputes)
         completion = Completion()
-        answer.contexts, answer.model = fitted, self._model
+        answer = answer.model_copy(
+            update={"contexts": fitted, "model": self._model, "timings": dict(answer.timings)}
+        )
         yield from self._draft(messages, completion, len(fitted), live=live)
         answer.usage = _usage(completion, messages)
         draft = strip_controls("".join(completion.pieces)).strip()
@@ -81,20 +81,22 @@ class GenerativeAnswerer:
                 f"The model {self._model!r} returned an empty answer. Retry, or check the server."
             )
         if _is_refusal(draft):
-            refuse(answer, question, None, fitted, self._verifier.scorer)
+            answer = refuse(answer, question, None, fitted, self._verifier.scorer)
         else:
             # The streamed text was the model's draft; the Answer carries the verified one.
             started_verify = time.perf_counter()
-            apply_verified(answer, question, self._verifier.verify(draft, fitted))
+            answer = with_verified(answer, question, self._verifier.verify(draft, fitted))
             cited = {int(n) for n in re.findall(r"\[(\d+)\]", draft)}
             extra = [] if answer.conflicts else missing_sides(disputes, cited)
             if extra:  # the model showed one side of a disagreement: add the other
                 draft = " ".join([draft, *extra])
-                apply_verified(answer, question, self._verifier.verify(draft, fitted))
+                answer = with_verified(answer, question, self._verifier.verify(draft, fitted))
             if not answer.citations:  # nothing the model wrote is supported: never shown
-                refuse(answer, question, None, fitted, self._verifier.scorer)
+                answer = refuse(answer, question, None, fitted, self._verifier.scorer)
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
+        answer.usage = self.add_usage(answer.usage, asked.condensing)
+        return answer
 
     def _incomplete(self, completion: Completion, live: bool) -> tuple[bool, str | None]:
         """Whether the draft was cut short, and a sentence saying why."""
@@ -145,15 +147,18 @@ class GenerativeAnswerer:
             yield tail
 
     def add_usage(self, usage: Usage | None, extra: Usage | None) -> Usage | None:
-        """`usage` with a condensing call's `extra` added, and its estimated cost."""
+        """`usage` plus a condensing call's `extra`, with its estimated cost (a new object)."""
         if usage is None:
             return None
         if extra is not None:
-            usage.prompt_tokens += extra.prompt_tokens
-            usage.completion_tokens += extra.completion_tokens
-            usage.total_tokens += extra.total_tokens
-        usage.cost_usd = estimate_cost(self._model, usage)
-        return usage
+            usage = usage.model_copy(
+                update={
+                    "prompt_tokens": usage.prompt_tokens + extra.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens + extra.completion_tokens,
+                    "total_tokens": usage.total_tokens + extra.total_tokens,
+                }
+            )
+        return usage.model_copy(update={"cost_usd": estimate_cost(self._model, usage)})
 
 
 def _usage(completion: Completion, messages: list[ChatCompletionMessageParam]) -> Usage:

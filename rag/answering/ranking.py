@@ -6,7 +6,7 @@ ranker scores features of each (support and its share of the best, rare question
 word pairs found, how tightly they cluster, whether a phrase of the asked-for type that the
 question does not name is present, what is new in the sentence, where its passage ranked)
 with a logistic model fitted on the squad-dev bench (cross-validated by article) by
-`bench/fit_sentence_ranker.py` and shipped as `rag/assets/sentence_ranker.json`.
+`fit/fit_sentence_ranker.py` and shipped as `rag/assets/sentence_ranker.json`.
 """
 
 from __future__ import annotations
@@ -208,8 +208,7 @@ class SentenceRanker:
         data = json.loads(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(
-                f"{path} was fitted on other features; refit it: "
-                "python -m bench.fit_sentence_ranker"
+                f"{path} was fitted on other features; refit it: python -m fit.fit_sentence_ranker"
             )
         return cls(
             mean=np.array(data["mean"]),

@@ -38,8 +38,8 @@ def refuse(
     vector: np.ndarray | None,
     contexts: list[Context],
     scorer: SentenceScorer,
-) -> None:
-    """Turn `answer` into a refusal, with the closest passages when there are any.
+) -> Answer:
+    """`answer` turned into a refusal, with the closest passages when there are any.
 
     Args:
         vector: the question's vector (embedded here when None).
@@ -48,18 +48,26 @@ def refuse(
         vector = scorer.vectors([question])[0]
     ranked = scorer.candidates(question, vector, contexts) if contexts else []
     near = closest_passages(ranked, scorer.config.min_support)
-    answer.refused, answer.citations, answer.unsupported, answer.conflicts = True, [], [], []
-    answer.closest = [
+    closest = [
         quote_citation(n, ev.context, ev.start, ev.end, ev.score).model_copy(
             update={"answers": False}
         )
         for n, ev in enumerate(near, start=1)
     ]
-    if not answer.closest:
-        answer.text = REFUSAL
-        return
-    listed = "; ".join(
-        f'"{c.quote}" ({c.source_file}, {c.date.isoformat() if c.date else "undated"})'
-        for c in answer.closest
+    text = REFUSAL
+    if closest:
+        listed = "; ".join(
+            f'"{c.quote}" ({c.source_file}, {c.date.isoformat() if c.date else "undated"})'
+            for c in closest
+        )
+        text = f"{CLOSEST_PASSAGES} {listed}"
+    return answer.model_copy(
+        update={
+            "refused": True,
+            "citations": [],
+            "unsupported": [],
+            "conflicts": [],
+            "closest": closest,
+            "text": text,
+        }
     )
-    answer.text = f"{CLOSEST_PASSAGES} {listed}"

@@ -9,13 +9,16 @@ import os
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from rag.config import Settings
 from rag.errors import ProviderError
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 Matrix = npt.NDArray[np.float32]
 
@@ -109,7 +112,7 @@ class LocalEmbedder:
 class OpenAIEmbedder:
     """OpenAI (or compatible) embeddings endpoint."""
 
-    def __init__(self, client: Any, model: str, *, batch_size: int = 256) -> None:
+    def __init__(self, client: OpenAI, model: str, *, batch_size: int = 256) -> None:
         self._client = client
         self.model_id = model
         self._batch_size = batch_size
@@ -144,7 +147,7 @@ def _local_embedder() -> LocalEmbedder:
     return LocalEmbedder()  # one ONNX session per process: it is immutable and thread-safe
 
 
-def build_embedder(settings: Settings, client: Any = None) -> Embedder:
+def build_embedder(settings: Settings, client: OpenAI | None = None) -> Embedder:
     """The embedder the settings name, for indexing and answering alike.
 
     The local model is loaded once per process; the OpenAI embedder uses `client`, or a

@@ -255,11 +255,11 @@ def estimate_cost(model: str, usage: Usage) -> float | None:
     return round((usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1e6, 6)
 
 
-def _where(client: Any) -> str:
+def _where(client: openai.OpenAI) -> str:
     return str(client.base_url).rstrip("/")
 
 
-def describe_provider_error(exc: BaseException, client: Any) -> str:
+def describe_provider_error(exc: BaseException, client: openai.OpenAI) -> str:
     """One line saying what the provider did and what to try; never the key."""
     where = _where(client)
     if isinstance(exc, openai.AuthenticationError):

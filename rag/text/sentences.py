@@ -6,15 +6,16 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import cache, lru_cache
+from importlib import resources
 
 import Stemmer
 from nltk.tabdata import PunktDecoder
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-from rag.text.tokens import vendored_data
-
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LINE_BREAK = re.compile(r"\n\s*")
+# NLTK's English `punkt_tab` tables, shipped as rag/assets/punkt_english_<file>.
+PUNKT = "punkt_english_"
 _EXTRA_ABBREVIATIONS = ("i.e", "e.g", "cf", "viz", "approx", "nos", "no")
 # "No." is the number sign before a number, but ends a sentence otherwise ("She said no.").
 _NUMBER_SIGN = re.compile(r"\bNo\.$")
@@ -39,18 +40,18 @@ _STOPWORDS = frozenset(
 
 @cache
 def _punkt() -> PunktSentenceTokenizer:
-    # Loaded from llama-index's vendored Punkt tables directly: nltk.data.path, which every
-    # NLTK user in the process shares, is left alone.
+    # Loaded from the Punkt tables shipped in rag/assets directly:
+    # nltk.data.path, which every NLTK user in the process shares, is left alone.
     # (nltk's own loader only opens files under nltk.data.path.) Read as `load_punkt_params`.
-    folder = vendored_data("nltk_cache", "tokenizers", "punkt_tab", "english")
+    assets = resources.files("rag.assets")
     params, decode = PunktParameters(), PunktDecoder()
-    with (folder / "collocations.tab").open(encoding="utf-8") as f:
+    with assets.joinpath(f"{PUNKT}collocations.tab").open(encoding="utf-8") as f:
         params.collocations = set(decode.tab2tups(f))
-    with (folder / "sent_starters.txt").open(encoding="utf-8") as f:
+    with assets.joinpath(f"{PUNKT}sent_starters.txt").open(encoding="utf-8") as f:
         params.sent_starters = decode.txt2set(f)
-    with (folder / "abbrev_types.txt").open(encoding="utf-8") as f:
+    with assets.joinpath(f"{PUNKT}abbrev_types.txt").open(encoding="utf-8") as f:
         params.abbrev_types = decode.txt2set(f)
-    with (folder / "ortho_context.tab").open(encoding="utf-8") as f:
+    with assets.joinpath(f"{PUNKT}ortho_context.tab").open(encoding="utf-8") as f:
         params.ortho_context = decode.tab2intdict(f)
     # Abbreviations the vendored tables lack: a split after "i.e." or "e.g." loses the
     # example, which is often the answer.

@@ -1,23 +1,26 @@
-"""Token counting with tiktoken, offline: llama-index ships the encoding files it needs.
+"""Token counting with tiktoken, offline: `cl100k_base`'s table ships in `rag/assets`.
 
-The encoding is built from llama-index's vendored copy of `cl100k_base` directly, so nothing
-is downloaded and no process-wide setting (such as `TIKTOKEN_CACHE_DIR`) is changed.
+The encoding is built from that file directly, so nothing is downloaded, nothing is written
+to tiktoken's cache, and no process-wide setting (such as `TIKTOKEN_CACHE_DIR`) is changed.
+tiktoken has no call that builds `cl100k_base` from a given file without its cache, so its
+split pattern and special tokens are repeated here; `tests/test_assets.py` checks them, and
+the tokens, against `tiktoken.get_encoding("cl100k_base")`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 from functools import cache
-from pathlib import Path
+from importlib import resources
 
 import tiktoken
 
 ENCODING_NAME = "cl100k_base"
-# What `tiktoken_ext.openai_public.cl100k_base()` loads: its file's URL (tiktoken's cache names
-# the file by the URL's SHA-1), the file's SHA-256, its split pattern and special tokens.
-_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+# What `tiktoken_ext.openai_public.cl100k_base()` loads: its file (shipped as
+# rag/assets/cl100k_base.tiktoken), the file's SHA-256, its split pattern and special tokens.
+TABLE = "cl100k_base.tiktoken"
+URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 _SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 _PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
@@ -32,21 +35,12 @@ _SPECIAL = {
 }
 
 
-def vendored_data(*parts: str) -> Path:
-    """A path inside llama-index's `_static` data folder, found without importing llama-index."""
-    spec = importlib.util.find_spec("llama_index.core")
-    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
-        raise RuntimeError("llama-index-core is not installed: pip install llama-index-core")
-    return Path(next(iter(spec.submodule_search_locations)), "_static", *parts)
-
-
 @cache
 def encoding() -> tiktoken.Encoding:
     """The tokenizer used for chunk sizes and prompt budgets."""
-    path = vendored_data("tiktoken_cache", hashlib.sha1(_URL.encode()).hexdigest())
-    data = path.read_bytes()
+    data = resources.files("rag.assets").joinpath(TABLE).read_bytes()
     if hashlib.sha256(data).hexdigest() != _SHA256:  # pragma: no cover - a damaged install
-        raise RuntimeError(f"{path} is damaged; reinstall llama-index-core.")
+        raise RuntimeError(f"rag/assets/{TABLE} is damaged; reinstall rag-news.")
     ranks = {
         base64.b64decode(token): int(rank)
         for token, rank in (line.split() for line in data.splitlines() if line)

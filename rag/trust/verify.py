@@ -192,13 +192,21 @@ class Verifier:
         return Verified("".join(parts).strip(), citations, unsupported, report)
 
 
-def apply_verified(answer: Answer, question: str, verified: Verified) -> None:
-    """Give `answer` the verified text and citations, and name disagreeing sources."""
-    answer.text, answer.citations = verified.text, verified.citations
-    answer.unsupported, answer.verification = verified.unsupported, verified.report
-    answer.conflicts = find_conflicts(question, verified.citations)
-    if answer.conflicts:  # the disagreement is what the reader must see first
-        answer.text = f"{conflict_note(answer.conflicts)} {answer.text}"
+def with_verified(answer: Answer, question: str, verified: Verified) -> Answer:
+    """`answer` with the verified text and citations, naming disagreeing sources first."""
+    conflicts = find_conflicts(question, verified.citations)
+    text = verified.text
+    if conflicts:  # the disagreement is what the reader must see first
+        text = f"{conflict_note(conflicts)} {text}"
+    return answer.model_copy(
+        update={
+            "text": text,
+            "citations": verified.citations,
+            "unsupported": verified.unsupported,
+            "verification": verified.report,
+            "conflicts": conflicts,
+        }
+    )
 
 
 def with_markers(sentence: str, markers: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rag import Answer, Pipeline, ProviderError, Settings
-from tests.conftest import openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.support import openai_pipeline
 
 Q = "Where did Trump hand Putin the letter?"
 HANDED = "Trump delivered the letter by hand to Putin during their summit talks in Alaska [1]. "

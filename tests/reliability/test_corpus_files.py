@@ -11,7 +11,7 @@ import index.ingest as ingest
 from index import build_index
 from rag import Pipeline, Settings
 from rag.store.corpus import read_text
-from tests.conftest import SAMPLE
+from tests.support import SAMPLE
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 

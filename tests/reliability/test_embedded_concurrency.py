@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index import build_index
 from rag import Pipeline, Settings
-from tests.conftest import answers_while_indexing
+from tests.support import answers_while_indexing
 
 QUESTION = "Where was Melania Trump born?"
 

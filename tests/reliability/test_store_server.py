@@ -15,7 +15,7 @@ import pytest
 
 from index import build_index
 from rag import Pipeline, Settings, StoreError
-from tests.conftest import SAMPLE, answers_while_indexing
+from tests.support import SAMPLE, answers_while_indexing
 
 CHROMA = Path(sys.executable).with_name("chroma")
 

@@ -1,6 +1,6 @@
 """Fit the answerability model on a SQuAD-style bench, with cross-validation by article.
 
-    python -m bench.fit_answerability [BENCH_DIR] [--extra SET.jsonl ...] [--held-out ARTICLE ...]
+    python -m fit.fit_answerability [BENCH_DIR] [--extra SET.jsonl ...] [--held-out ARTICLE ...]
         [--max-false-refusals 0.03]
 
 Fitted on the bench's questions and the paraphrase set (`evals/sets/squad_paraphrase.jsonl`:

@@ -1,6 +1,6 @@
 """Fit the sentence ranker on a SQuAD-style bench, with cross-validation by article.
 
-    python -m bench.fit_sentence_ranker [BENCH_DIR] [--extra SET.jsonl ...] [--held-out ARTICLE ...]
+    python -m fit.fit_sentence_ranker [BENCH_DIR] [--extra SET.jsonl ...] [--held-out ARTICLE ...]
 
 Fitted on the bench's questions and the paraphrase set written from them
 (`evals/sets/squad_paraphrase.jsonl`: the same articles asked the way people ask), except
@@ -36,8 +36,8 @@ from bench.common import (
     fitting_questions,
     print_table,
 )
-from bench.fit_answerability import fitted, standardiser
 from bench.harness import indexed
+from fit.fit_answerability import fitted, standardiser
 from rag import Pipeline
 from rag.answering.compose import lead_pool
 from rag.answering.ranking import DEPTH, FEATURES, MODEL_PATH, features
