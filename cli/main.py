@@ -138,7 +138,10 @@ def render(result: Answer) -> str:
     otherwise act on the terminal: a hidden hyperlink, colours, a rewritten line)."""
     lines = [result.text, ""]
     if result.rewritten_question:
-        lines.insert(0, f"(searched: {result.rewritten_question})\n")
+        lines.insert(0, f"Searched for: {result.rewritten_question}\n")
+    if result.confidence == "related":
+        lines.append(f"(low confidence: the quoted passages are {result.confidence_words})")
+        lines.append("")
     if result.incomplete:
         reason = result.incomplete_reason or "the provider stopped before the answer was finished"
         lines.append(f"(incomplete: {reason})")

@@ -1,6 +1,12 @@
 """Fit the answerability model on a SQuAD-style bench, with cross-validation by article.
 
-    python -m fit.fit_answerability [BENCH_DIR] [--store DIR] [--max-false-refusals 0.03]
+    python -m fit.fit_answerability [BENCH_DIR] [--extra SET.jsonl ...] [--held-out ARTICLE ...]
+        [--max-false-refusals 0.03]
+
+Fitted on the bench's questions and the paraphrase set (`evals/sets/squad_paraphrase.jsonl`:
+answerable questions reworded, and near-topic questions the articles do not answer), except
+the held-out articles'. The threshold keeps cross-validated false refusals under the bar
+counting the answerer's other refusal rule (the asked-for kind of answer missing).
 
 Computes `rag.answering.answerability.features` for every question (as the answerer does), fits an
 L2-regularised logistic regression (Newton steps, numpy only) in leave-one-article-out
@@ -18,8 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
-from bench.harness import feature_rows, indexed
+from bench.common import (
+    DEFAULT_BENCH,
+    HELD_OUT,
+    PARAPHRASE,
+    RESULTS,
+    fitting_questions,
+    print_table,
+)
+from bench.harness import gated_feature_rows, indexed
 from rag import Pipeline
 from rag.answering.answerability import FEATURES, MODEL_PATH
 
@@ -79,11 +92,15 @@ def cross_validate(x: np.ndarray, y: np.ndarray, groups: list[str]) -> np.ndarra
     return out
 
 
-def curve(prob: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:
-    """Refusal rate on unanswerable and false-refusal rate, per threshold."""
+def curve(
+    prob: np.ndarray, y: np.ndarray, gate: np.ndarray | None = None
+) -> list[dict[str, float]]:
+    """Refusal rate on unanswerable and false-refusal rate, per threshold (a question the
+    answerer refuses anyway, `gate`, counts as refused at every threshold)."""
     points = []
+    forced = gate if gate is not None else np.zeros(len(y), dtype=bool)
     for t in np.linspace(0.05, 0.95, 91):
-        refused = prob < t
+        refused = (prob < t) | forced
         points.append(
             {
                 "threshold": round(float(t), 3),
@@ -114,30 +131,74 @@ def fitted(
     }
 
 
+def _rates(refused: np.ndarray, y: np.ndarray, sets: np.ndarray) -> list[dict[str, Any]]:
+    """Refusal rates on unanswerable and answerable questions, per question set."""
+    out = []
+    for name in sorted(set(sets.tolist())):
+        mine = sets == name
+        out.append(
+            {
+                "set": name,
+                "answerable": int((y[mine] == 1).sum()),
+                "impossible": int((y[mine] == 0).sum()),
+                "refusal_rate_impossible": float(refused[mine & (y == 0)].mean())
+                if (mine & (y == 0)).any()
+                else 0.0,
+                "false_refusal_rate": float(refused[mine & (y == 1)].mean()),
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Collect features, cross-validate, fit, write the model and a report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
+    parser.add_argument("--extra", type=Path, nargs="*", default=[PARAPHRASE])
+    parser.add_argument("--held-out", nargs="*", default=list(HELD_OUT), help="articles")
     parser.add_argument("--store", type=Path, default=None, help="build or reuse this store")
     parser.add_argument("--max-false-refusals", type=float, default=0.03)
     parser.add_argument("--model-out", type=Path, default=MODEL_PATH)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--reuse", type=Path, default=None, help="feature rows saved by a run")
     args = parser.parse_args(argv)
-    questions = load_questions(args.bench, None)
-    with indexed(args.bench / "articles", args.store) as settings:
-        rows = feature_rows(Pipeline.from_settings(settings), questions)
-    x = np.array(rows, dtype=np.float64)
-    y = np.array([0 if q.get("is_impossible") else 1 for q in questions], dtype=np.float64)
-    prob = cross_validate(x, y, [str(q.get("article", "")) for q in questions])
-    points = curve(prob, y)
+    fitting, held = fitting_questions(args.bench, args.extra, args.held_out)
+    questions = fitting + held
+    if args.reuse is not None and args.reuse.exists():
+        collected = [(r, bool(g)) for r, g in json.loads(args.reuse.read_text())]
+    else:
+        with indexed(args.bench / "articles", args.store) as settings:
+            collected = gated_feature_rows(Pipeline.from_settings(settings), questions)
+        if args.reuse is not None:
+            args.reuse.write_text(json.dumps(collected))
+    x_all = np.array([r for r, _ in collected], dtype=np.float64)
+    gate_all = np.array([g for _, g in collected], dtype=bool)
+    y_all = np.array([0 if q.get("is_impossible") else 1 for q in questions], dtype=np.float64)
+    sets_all = np.array([q["set"] for q in questions])
+    fit_mask = np.array([i < len(fitting) for i in range(len(questions))])
+    x, y, gate = x_all[fit_mask], y_all[fit_mask], gate_all[fit_mask]
+    prob = cross_validate(x, y, [str(q.get("article", "")) for q in fitting])
+    points = curve(prob, y, gate)
     chosen = best_within(points, args.max_false_refusals)
     single = {name: auc(x[:, i], y) for i, name in enumerate(FEATURES)}
     mean, scale = standardiser(x)
     coef, intercept = fit((x - mean) / scale, y)
+    test = ~fit_mask
+    held_prob = 1 / (1 + np.exp(-(((x_all[test] - mean) / scale) @ coef + intercept)))
+    threshold = chosen["threshold"]
+    per_set = [
+        {"what": "cross-validated", **r}
+        for r in _rates((prob < threshold) | gate, y, sets_all[fit_mask])
+    ] + [
+        {"what": "held-out articles", **r}
+        for r in _rates((held_prob < threshold) | gate_all[test], y_all[test], sets_all[test])
+    ]
     model = {
         **fitted(args.bench, FEATURES, mean, scale, coef),
+        "fitted_on": f"{args.bench.name} + {', '.join(p.stem for p in args.extra)}",
+        "held_out": list(args.held_out),
         "intercept": round(intercept, 6),
-        "threshold": chosen["threshold"],
+        "threshold": threshold,
         "cv_auc": round(auc(prob, y), 4),
     }
     args.model_out.write_text(json.dumps(model, indent=1) + "\n")
@@ -145,12 +206,27 @@ def main(argv: list[str] | None = None) -> int:
         {"what": f"cv @ {bar:.2f} false refusals", **best_within(points, bar)}
         for bar in (0.02, 0.03, 0.04, 0.05, 0.10)
     ]
-    print(f"{len(questions)} questions; cross-validated AUC {model['cv_auc']:.3f}")
+    print(
+        f"{len(fitting)} fitting questions, {len(held)} held out; "
+        f"cross-validated AUC {model['cv_auc']:.3f}; gate refuses {gate.mean():.3f} of them"
+    )
     print_table(
         rows_out,
         [
-            ("operating point", "{what}"),
+            ("operating point (with the kind gate)", "{what}"),
             ("threshold", "{threshold:.2f}"),
+            ("refused impossible", "{refusal_rate_impossible:.3f}"),
+            ("false refusals", "{false_refusal_rate:.3f}"),
+        ],
+    )
+    print(f"at the shipped threshold {threshold:.2f}:")
+    print_table(
+        per_set,
+        [
+            ("figures", "{what}"),
+            ("set", "{set}"),
+            ("answerable", "{answerable}"),
+            ("impossible", "{impossible}"),
             ("refused impossible", "{refusal_rate_impossible:.3f}"),
             ("false refusals", "{false_refusal_rate:.3f}"),
         ],
@@ -162,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         "cv_auc": model["cv_auc"],
         "chosen": chosen,
         "operating_points": rows_out,
+        "per_set": per_set,
         "single_feature_auc": single,
         "curve": points,
     }

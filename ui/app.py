@@ -275,6 +275,9 @@ def _stream(
     answer = final[-1]
     if answer.refused:
         status.update(label="Nothing in the articles answers this", state="error")
+    elif answer.confidence == "related":
+        label = f"Related passages found ({len(answer.citations)}): they may not answer this"
+        status.update(label=label, state="complete")
     else:
         status.update(label=f"Answered from {len(answer.citations)} passages", state="complete")
     return answer

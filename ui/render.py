@@ -126,8 +126,9 @@ def show_answer(answer: Answer, aid: str, article: Reader) -> None:
         text = text.replace(conflict_note(answer.conflicts), "", 1).strip()
     st.html(answer_html(text, answer.citations, aid))
     if answer.rewritten_question:
-        with st.expander("Searched for"):
-            st.markdown(answer_md(answer.rewritten_question))
+        st.caption(f"Searched for: {answer_md(answer.rewritten_question)}")
+    if answer.confidence == "related":
+        st.caption(f"⚠️ Low confidence: the quoted passages are {answer.confidence_words}.")
     if answer.incomplete:
         reason = answer.incomplete_reason or "The provider stopped before finishing."
         st.warning(f"This answer is incomplete. {md(reason)}", icon="✂️")

@@ -10,13 +10,13 @@ pronoun or "This issue…" brings the sentence before it, so the quote can be un
 
 from __future__ import annotations
 
-import re
+import math
 from collections import Counter
 from dataclasses import dataclass
 
 from rag.answering.ranking import default_ranker
 from rag.retrieval.scoring import Evidence, SentenceScorer, is_statement
-from rag.text.sentences import content_terms, sentence_spans
+from rag.text.sentences import DANGLING, content_terms, sentence_spans
 from rag.trust.conflicts import conflicting
 
 CONFLICT_DEPTH = 12  # how far down the ranking the other side of a disagreement is looked for
@@ -26,11 +26,6 @@ TOPIC_SHARE = 0.25  # see `_topic`
 ANSWER_MARGIN = 1.5  # a sentence added for another part of the question must look nearly as
 # much like an answer to the ranker as the lead (log-odds within this margin), not be filler
 SAME_FACT = 0.8  # cosine at which a sentence from another file states the same fact
-_DANGLING = re.compile(
-    r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
-    r"The (?:issue|matter|move|decision|problem|plan|case|idea|change|letter|report|"
-    r"statement|claim|request|proposal|deal|agreement|measure|law|ruling|incident)s?)\b"
-)
 
 
 @dataclass
@@ -157,7 +152,7 @@ def _topic(pool: list[Evidence]) -> set[str]:
 def antecedent(ev: Evidence) -> Evidence | None:
     """The sentence before `ev` in its chunk when `ev` opens by pointing back to it (and that
     sentence is a readable statement)."""
-    if not _DANGLING.match(ev.text):
+    if not DANGLING.match(ev.text):
         return None
     context = ev.context
     previous = None
@@ -169,3 +164,115 @@ def antecedent(ev: Evidence) -> Evidence | None:
         return None
     found = Evidence(context, previous[0], previous[1], ev.score)
     return found if readable(found) else None  # not a "Read more: …" line or a headline
+
+
+MAX_ITEMS = 4  # sentences an extract (list, summary, timeline) picks before continuations
+EXTRACT_DEPTH = 20  # how far down the support ranking an extract looks
+EXTRACT_FLOOR = 0.6  # an extract's sentence must have this share of the best support
+MMR_LAMBDA = 0.7  # relevance against novelty when picking a summary's sentences
+TOPIC_SENTENCE_WORDS = 10  # a sentence this short introduces what the next one details
+
+
+def compose_extract(
+    question: str, shape: str, ranked: list[Evidence], scorer: SentenceScorer
+) -> list[Quote]:
+    """The quotes of a list, summary or timeline answer, in reading order.
+
+    A list takes the best sentence of each source (one item per article); a summary and a
+    timeline take sentences by maximal marginal relevance across the articles. A short
+    sentence that introduces a topic ("Reactions were varied.") brings the one after it,
+    which says what the reactions were. Summaries and timelines are put in the order of
+    events: by article date, then by position in the article.
+    """
+    pool = [ev for ev in lead_pool(ranked)[:EXTRACT_DEPTH]]
+    if not pool:
+        return []
+    floor = pool[0].score * EXTRACT_FLOOR
+    pool = [ev for ev in pool if ev.score >= floor]
+    if shape == "list":
+        picked = _per_source(question, pool)
+    elif shape == "timeline":
+        picked = _per_source(question, pool, MAX_ITEMS + 1)
+    else:
+        picked = _mmr(question, pool, scorer)
+    quotes: list[Quote] = []
+    seen: set[tuple[int, int]] = set()
+    for ev in picked:
+        for part in (ev, _continuation(ev)):
+            if part is not None and (id(part.context), part.start) not in seen:
+                seen.add((id(part.context), part.start))
+                quotes.append(Quote(part))
+    if shape != "list":
+        quotes.sort(key=lambda q: _event_order(q.evidence))
+    for quote in quotes:
+        before = antecedent(quote.evidence)
+        if before is not None and (id(before.context), before.start) not in seen:
+            quote.antecedent = before
+    return quotes
+
+
+def _per_source(question: str, pool: list[Evidence], most: int = MAX_ITEMS) -> list[Evidence]:
+    """The most answer-like sentence of each source file, best first."""
+    scored = dict((id(ev), x) for ev, x in default_ranker().scored(question, pool))
+    best: dict[str, Evidence] = {}
+    for ev in pool:
+        mine = best.get(ev.context.source_file)
+        if mine is None or scored.get(id(ev), -99.0) > scored.get(id(mine), -99.0):
+            best[ev.context.source_file] = ev
+    order = sorted(best.values(), key=lambda ev: -scored.get(id(ev), ev.score - 99.0))
+    return order[:most]
+
+
+def _mmr(question: str, pool: list[Evidence], scorer: SentenceScorer) -> list[Evidence]:
+    """Up to `MAX_ITEMS` sentences, each the most relevant one not repeating those picked.
+
+    Relevance is support blended with the share of the question's rarer words a sentence
+    holds: in "summarize the reactions to the letter", "reactions" is what is asked about
+    and "letter" what every retrieved sentence mentions.
+    """
+    vecs = scorer.vectors([ev.text for ev in pool])
+    shares = _rare_share(question, pool)
+    rel = [0.5 * ev.score + 0.5 * share for ev, share in zip(pool, shares, strict=True)]
+    chosen: list[int] = []
+    left = list(range(len(pool)))
+    while left and len(chosen) < MAX_ITEMS:
+
+        def gain(i: int) -> float:
+            repeat = max((float(vecs[i] @ vecs[j]) for j in chosen), default=0.0)
+            return MMR_LAMBDA * rel[i] - (1 - MMR_LAMBDA) * repeat
+
+        best = max(left, key=gain)
+        left.remove(best)
+        if any(float(vecs[best] @ vecs[j]) >= scorer.config.redundancy for j in chosen):
+            continue  # says again what a chosen sentence says
+        chosen.append(best)
+    return [pool[i] for i in chosen]
+
+
+def _rare_share(question: str, pool: list[Evidence]) -> list[float]:
+    """For each sentence, the share of the question's word weight (idf over `pool`) it holds."""
+    wanted = content_terms(question)
+    if not wanted:
+        return [0.0] * len(pool)
+    df = Counter(t for ev in pool for t in content_terms(ev.text) & wanted)
+    idf = {t: math.log((len(pool) + 1) / (df[t] + 0.5)) for t in wanted}
+    total = sum(idf.values()) or 1.0
+    return [sum(idf[t] for t in content_terms(ev.text) & wanted) / total for ev in pool]
+
+
+def _continuation(ev: Evidence) -> Evidence | None:
+    """The sentence after a short topic sentence in its chunk, which details it."""
+    if len(ev.text.split()) > TOPIC_SENTENCE_WORDS or ev.text.rstrip().endswith("?"):
+        return None
+    context = ev.context
+    for start, end in sentence_spans(context.text):
+        if context.start + start >= ev.end:
+            found = Evidence(context, context.start + start, context.start + end, ev.score)
+            return found if readable(found) else None
+    return None
+
+
+def _event_order(ev: Evidence) -> tuple[int, str, str, int]:
+    """Dated articles first, oldest first, then undated ones; within one, by position."""
+    date = ev.context.date
+    return (date is None, date.isoformat() if date else "", ev.context.source_file, ev.start)

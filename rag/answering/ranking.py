@@ -24,7 +24,7 @@ import numpy as np
 from rag.retrieval.scoring import Evidence
 from rag.text.align import align
 from rag.text.answertype import answer_span, candidates, expected_type
-from rag.text.sentences import content_terms, words
+from rag.text.sentences import DANGLING, content_terms, sentence_spans, words
 
 MODEL_PATH = Path(__file__).parents[1] / "assets" / "sentence_ranker.json"
 DEPTH = 10  # the ranker reorders the best this many sentences; the rest keep their order
@@ -52,6 +52,9 @@ FEATURES = (
     "neighbour_support",
     "idf_missing",
     "answer_near",
+    "context_gain",
+    "context_idf_gain",
+    "dangling",
 )
 
 
@@ -94,6 +97,7 @@ def features(question: str, ranked: Sequence[Evidence], depth: int = DEPTH) -> l
         if key not in passages:
             passages.append(key)
     neighbours = _neighbour_support(ranked)
+    previous = _previous_terms(ranked[:depth])
     rows = []
     for rank, ev in enumerate(ranked[:depth]):
         have = content_terms(ev.text)
@@ -131,9 +135,48 @@ def features(question: str, ranked: Sequence[Evidence], depth: int = DEPTH) -> l
                 neighbours.get((id(ev.context), ev.start), 0.0),
                 sum(idf.get(t, 0.0) for t in wanted - have) / weight,
                 near,
+                *_context_gain(
+                    wanted, shared, previous.get((id(ev.context), ev.start)), idf, weight
+                ),
+                float(bool(DANGLING.match(ev.text))),
             ]
         )
     return rows
+
+
+def key_of(ev: Evidence) -> tuple[int, int]:
+    """A sentence's key within one question's candidates: its chunk and start."""
+    return (id(ev.context), ev.start)
+
+
+def _previous_terms(ranked: Sequence[Evidence]) -> dict[tuple[int, int], frozenset[str]]:
+    """The content terms of the sentence before each one in its chunk (what "he", "they",
+    "the move" at its start point back to)."""
+    out: dict[tuple[int, int], frozenset[str]] = {}
+    for ev in ranked:
+        context, before = ev.context, None
+        for start, end in sentence_spans(context.text):
+            if context.start + start >= ev.start:
+                break
+            before = (start, end)
+        if before is not None:
+            out[key_of(ev)] = content_terms(context.text[before[0] : before[1]])
+    return out
+
+
+def _context_gain(
+    wanted: frozenset[str],
+    shared: frozenset[str],
+    previous: frozenset[str] | None,
+    idf: dict[str, float],
+    weight: float,
+) -> tuple[float, float]:
+    """Share (plain and idf-weighted) of the question's words that the sentence before adds
+    to those the sentence holds."""
+    if not previous or not wanted:
+        return 0.0, 0.0
+    gained = (wanted & previous) - shared
+    return len(gained) / len(wanted), sum(idf.get(t, 0.0) for t in gained) / weight
 
 
 def _neighbour_support(ranked: Sequence[Evidence]) -> dict[tuple[int, int], float]:

@@ -24,6 +24,12 @@ _EXTRA_ABBREVIATIONS = ("i.e", "e.g", "cf", "viz", "approx", "nos", "no")
 # "No." is the number sign before a number, but ends a sentence otherwise ("She said no.").
 _NUMBER_SIGN = re.compile(r"\bNo\.$")
 _WORD_NO = re.compile(r"\bno\.(?=\s+[A-Z\"“])")
+# A sentence that opens by pointing back to the one before it ("He…", "This issue…").
+DANGLING = re.compile(
+    r"^[\"'“‘(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
+    r"The (?:issue|matter|move|decision|problem|plan|case|idea|change|letter|report|"
+    r"statement|claim|request|proposal|deal|agreement|measure|law|ruling|incident)s?)\b"
+)
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
