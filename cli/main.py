@@ -6,6 +6,7 @@ import datetime as dt
 import importlib.util
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -308,11 +309,23 @@ def feedback_export(
     """Write the chat's feedback as an eval suite: 👎 as cases to complete, 👍 as regressions."""
     from evals.feedback import export_suite, feedback_path
 
-    settings = _settings()
-    text = export_suite(feedback_path(settings), settings.corpus_dir)
+    try:
+        settings = _settings()
+        if not out.parent.is_dir():
+            raise RagError(f"-o {out}: the folder {out.parent} does not exist; create it first.")
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            text = export_suite(feedback_path(settings), settings.corpus_dir)
+    except RagError as exc:
+        _fail(exc)
+    for warning in skipped:
+        typer.secho(f"warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
     if not text:
         _fail(RagError(f"No feedback yet in {feedback_path(settings)}: rate answers in the chat."))
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(RagError(f"-o {out}: cannot write it ({exc.strerror or exc})."))
     typer.echo(f"Wrote {text.count(chr(10) + '  - id: ')} cases to {out}; run `rag eval {out}`.")
 
 
