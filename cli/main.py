@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -23,6 +24,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+# Bidi embeddings, overrides, isolates and marks.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,7 +65,7 @@ def index_cmd(
     except RagError as exc:
         _fail(exc)
     for line in report.notices():
-        typer.secho(line, fg=typer.colors.YELLOW, err=True)
+        typer.secho(terminal_text(line), fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed {report.folder} into '{report.collection}': {report.summary()}")
 
 
@@ -83,7 +88,8 @@ def add(
             failed += 1
             continue
         saved.append(page.source)
-        typer.echo(f"saved {url} as {page.source}")
+        verb = "updated" if page.updated else "saved"
+        typer.echo(f"{verb} {page.source} from {page.url}")
     if not saved:
         raise typer.Exit(1)
     try:
@@ -91,7 +97,7 @@ def add(
     except RagError as exc:
         _fail(exc)
     for line in report.notices():
-        typer.secho(line, fg=typer.colors.YELLOW, err=True)
+        typer.secho(terminal_text(line), fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed into '{report.collection}': {report.summary()}")
     if failed or any(name in report.skipped for name in saved):
         raise typer.Exit(1)
@@ -164,7 +170,13 @@ def render(result: Answer) -> str:
         lines.append("Closest passages (they do not answer the question):")
     for n, c in enumerate(result.closest, start=1):
         lines.extend(_source_lines(c, f"({n})"))
-    return strip_controls("\n".join(lines).rstrip())
+    return terminal_text("\n".join(lines).rstrip())
+
+
+def terminal_text(text: str) -> str:
+    """`text` without control characters or bidi controls: an article's title or byline with
+    U+202E would otherwise reverse what the terminal shows after it."""
+    return _BIDI.sub("", strip_controls(text))
 
 
 def _source_lines(c: Citation, label: str) -> list[str]:
