@@ -33,7 +33,7 @@ HIDDEN = {
     "font-size": '<p style="color:#333; FONT-SIZE: 0px">Zero font secret: the dam burst.</p>',
     "white": '<p style="color: #FFF; background-color: white">White text secret: it rained.</p>',
     "rgb": '<p style="color:rgb(0,0,0);background:#000000">Black on black secret: a fire.</p>',
-    "sr-only": '<p>Visible words <span class="x sr-only">Screen reader secret: fake</span> here.</p>',
+    "sr-only": '<p>Visible words <span class="x sr-only">SR secret</span> here.</p>',
     "visually-hidden": '<div class="visually-hidden"><p>Visually hidden secret.</p></div>',
 }
 KEPT = '<p style="font-size:0.9em; color:#fff; background:#222">Small light print stays.</p>'
