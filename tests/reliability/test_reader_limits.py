@@ -8,17 +8,15 @@ Memory and time per file of `rag index` are measured by `bench/hostile_files.py`
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import rag
+from bench.hostile_files import alias_bomb, big_feed, million_paragraphs, zip_bomb
 from index import build_index
 from index.formats import read_articles
 from rag import Settings
@@ -26,67 +24,6 @@ from tests.conftest import ROOT
 
 CHILD_MEMORY = 1 << 30
 CHILD_SECONDS = 120
-
-
-def alias_bomb() -> bytes:
-    """An 800-byte Markdown file whose front matter expands to 9**9 strings when printed."""
-    lines = ["---", "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    for n in range(1, 9):
-        name, prev = chr(ord("a") + n), chr(ord("a") + n - 1)
-        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
-    lines += ["title: *i", "author: *i", "---", "The harbour in Tallinn reopened on Monday."]
-    return "\n".join(lines).encode()
-
-
-def _docx(body: Iterator[bytes]) -> bytes:
-    """A valid .docx (from python-docx's template) whose document.xml is `body`, streamed."""
-    import docx
-
-    template = io.BytesIO()
-    docx.Document().save(template)
-    out = io.BytesIO()
-    with zipfile.ZipFile(template) as src, zipfile.ZipFile(out, "w") as dst:
-        for item in src.infolist():
-            if item.filename == "word/document.xml":
-                info = zipfile.ZipInfo("word/document.xml")
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with dst.open(info, "w", force_zip64=True) as part:
-                    for piece in body:
-                        part.write(piece)
-            else:
-                dst.writestr(item, src.read(item))
-    return out.getvalue()
-
-
-HEAD = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-    b"<w:body>"
-)
-TAIL = b"</w:body></w:document>"
-PARAGRAPH = b"<w:p><w:r><w:t>Harbour news of the day.</w:t></w:r></w:p>"
-
-
-def zip_bomb() -> bytes:
-    """A .docx whose document.xml inflates to 1 GB (a few MB on disk)."""
-    block = PARAGRAPH * (1_000_000 // len(PARAGRAPH))
-    return _docx(iter([HEAD, *([block] * 1000), TAIL]))
-
-
-def million_paragraphs() -> bytes:
-    """A .docx of a million short paragraphs (35 MB of XML, ~250 KB on disk)."""
-    block = b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * 10_000
-    return _docx(iter([HEAD, *([block] * 100), TAIL]))
-
-
-def big_feed(n: int = 20_000) -> bytes:
-    items = "".join(
-        f"<item><title>Entry {i}</title><link>https://example.org/{i}</link>"
-        f"<description>Harbour entry number {i} of the long feed says little.</description></item>"
-        for i in range(n)
-    )
-    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>'
-    return f"{head}{items}</channel></rss>".encode()
 
 
 HOSTILE = {
