@@ -154,15 +154,16 @@ def main() -> None:
         row["peak_x"] = round(row["peak_mb"] / base["peak_mb"], 2)
         row["time_x"] = round(row["seconds"] / base["seconds"], 2)
     columns = [
-        ("file", "file"),
-        ("disk_kb", "KB on disk"),
-        ("peak_mb", "peak MB"),
-        ("peak_x", "x base"),
-        ("seconds", "seconds"),
-        ("time_x", "x base"),
-        ("said", "index report"),
+        ("file", "{file}"),
+        ("KB on disk", "{disk_kb}"),
+        ("peak MB", "{peak_mb}"),
+        ("x base", "{peak_x}"),
+        ("seconds", "{seconds}"),
+        ("x base", "{time_x}"),
     ]
     print_table(rows, columns)
+    for row in rows:
+        print(f"{row['file']}: {row['said']}")
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     body = {"measured": stamp, "command": "python -m bench.hostile_files", "rows": rows}

@@ -11,6 +11,7 @@ import streamlit as st
 
 from evals import charts, load_suite, run_suite
 from evals.feedback import entries, export_suite, feedback_path
+from evals.local import attempt
 from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
 from rag import RagError, Settings
@@ -188,7 +189,10 @@ def feedback_panel() -> None:
         st.error(str(exc))
         return
     path = feedback_path(settings)
-    kept = entries(path)
+    kept, problem = attempt(lambda: entries(path), [])
+    if problem:
+        st.warning(str(problem))
+        return
     down = sum(1 for e in kept if e.rating < 0)
     with st.expander(f"Readers' feedback: {len(kept) - down} helpful, {down} not helpful"):
         if not kept:
