@@ -84,7 +84,8 @@ def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None
                 continue
             if turn.get("filters"):
                 st.caption(f"Filters: {md(turn['filters'])}")
-            show_answer(Answer.model_validate(turn["answer"]), f"a{i}", reader)
+            answer = Answer.model_validate(turn["answer"])
+            show_answer(answer, f"a{i}", reader, filtered=bool(turn.get("filters")))
             rate(turn, i, votes, last=i == len(turns) - 1)
 
 
