@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from evals import charts, load_suite, run_suite
-from evals.feedback import entries, export_suite, feedback_path
+from evals.feedback import Feedback, entries, export_suite, feedback_path
 from evals.local import attempt
 from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
@@ -189,7 +189,8 @@ def feedback_panel() -> None:
         st.error(str(exc))
         return
     path = feedback_path(settings)
-    kept, problem = attempt(lambda: entries(path), [])
+    nothing: list[Feedback] = []
+    kept, problem = attempt(lambda: entries(path), nothing)
     if problem:
         st.warning(str(problem))
         return

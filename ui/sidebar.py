@@ -63,7 +63,8 @@ def new_chat() -> None:
 
 def conversations_panel(path: Path) -> None:
     """Saved conversations: reopen, delete, and rename the open one."""
-    saved, problem = attempt(lambda: conversations.listed(path), [])
+    nothing: list[conversations.Saved] = []
+    saved, problem = attempt(lambda: conversations.listed(path), nothing)
     if problem:
         side_file_notice(problem)
         return

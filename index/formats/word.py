@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import IO
 
 from index.formats.common import bad, byline, make_article, tidy
 from index.formats.limits import MAX_PARAGRAPHS, MAX_ZIP_MEMBERS, Budget
@@ -86,7 +87,7 @@ def check_package(data: bytes, max_bytes: int | None) -> None:
                 _count_paragraphs(body)
 
 
-def _count_paragraphs(body: io.IOBase | zipfile.ZipExtFile) -> None:
+def _count_paragraphs(body: IO[bytes]) -> None:
     """Stream the body's XML, counting paragraphs against the limit (each freed when read)."""
     from lxml import etree
 

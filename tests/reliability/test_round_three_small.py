@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from index import build_index
-from rag import ConfigError, ProviderError, Settings
-from tests.conftest import ROOT, openai_pipeline
+from rag import ConfigError, Pipeline, ProviderError, Settings
+from tests.conftest import ROOT, file_text, openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui import APP, _ask
 
@@ -120,3 +120,22 @@ def test_the_refusal_suggests_widening_filters_only_when_one_is_set(app_env: Non
     at.multiselect[0].select(at.multiselect[0].options[0]).run()
     _ask(at, "What is the capital of Australia?")
     assert "widen the filters" in _captions(at)
+
+
+def test_contexts_of_a_changed_file_are_marked_stale(corpus_copy: tuple[Path, Settings]) -> None:
+    corpus, settings = corpus_copy
+    settings = settings.model_copy(update={"answer_mode": "extractive"})
+    build_index(corpus, settings, progress=False)
+    pipeline = Pipeline.from_settings(settings)
+    before = pipeline.answer(QUESTION, top_k=8)
+    assert before.contexts and not any(c.stale for c in before.contexts)
+    changed = before.contexts[0].source_file
+    path = corpus / changed
+    path.write_text("A correction, added above.\n\n" + path.read_text(encoding="utf-8"))
+    after = pipeline.answer(QUESTION, top_k=8)  # the index has not seen the change yet
+    for ctx in after.contexts:
+        now = file_text(settings, ctx.source_file)[ctx.start : ctx.end]
+        assert ctx.stale == (ctx.source_file == changed) == (now != ctx.text), ctx.source_file
+    assert any(c.stale for c in after.contexts)
+    for c in after.citations:  # citations still follow the file, as before
+        assert c.stale or file_text(settings, c.source_file)[c.start : c.end] == c.quote
