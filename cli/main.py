@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +24,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+# Bidi embeddings, overrides, isolates and marks.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -59,7 +65,7 @@ def index_cmd(
     except RagError as exc:
         _fail(exc)
     for line in report.notices():
-        typer.secho(line, fg=typer.colors.YELLOW, err=True)
+        typer.secho(terminal_text(line), fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed {report.folder} into '{report.collection}': {report.summary()}")
 
 
@@ -82,7 +88,8 @@ def add(
             failed += 1
             continue
         saved.append(page.source)
-        typer.echo(f"saved {url} as {page.source}")
+        verb = "updated" if page.updated else "saved"
+        typer.echo(f"{verb} {page.source} from {page.url}")
     if not saved:
         raise typer.Exit(1)
     try:
@@ -90,7 +97,7 @@ def add(
     except RagError as exc:
         _fail(exc)
     for line in report.notices():
-        typer.secho(line, fg=typer.colors.YELLOW, err=True)
+        typer.secho(terminal_text(line), fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Indexed into '{report.collection}': {report.summary()}")
     if failed or any(name in report.skipped for name in saved):
         raise typer.Exit(1)
@@ -166,7 +173,13 @@ def render(result: Answer) -> str:
         lines.append("Closest passages (they do not answer the question):")
     for n, c in enumerate(result.closest, start=1):
         lines.extend(_source_lines(c, f"({n})"))
-    return strip_controls("\n".join(lines).rstrip())
+    return terminal_text("\n".join(lines).rstrip())
+
+
+def terminal_text(text: str) -> str:
+    """`text` without control characters or bidi controls: an article's title or byline with
+    U+202E would otherwise reverse what the terminal shows after it."""
+    return _BIDI.sub("", strip_controls(text))
 
 
 def _source_lines(c: Citation, label: str) -> list[str]:
@@ -344,11 +357,23 @@ def feedback_export(
     """Write the chat's feedback as an eval suite: 👎 as cases to complete, 👍 as regressions."""
     from evals.feedback import export_suite, feedback_path
 
-    settings = _settings()
-    text = export_suite(feedback_path(settings), settings.corpus_dir)
+    try:
+        settings = _settings()
+        if not out.parent.is_dir():
+            raise RagError(f"-o {out}: the folder {out.parent} does not exist; create it first.")
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            text = export_suite(feedback_path(settings), settings.corpus_dir)
+    except RagError as exc:
+        _fail(exc)
+    for warning in skipped:
+        typer.secho(f"warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
     if not text:
         _fail(RagError(f"No feedback yet in {feedback_path(settings)}: rate answers in the chat."))
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(RagError(f"-o {out}: cannot write it ({exc.strerror or exc})."))
     typer.echo(f"Wrote {text.count(chr(10) + '  - id: ')} cases to {out}; run `rag eval {out}`.")
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from evals.local import beside_store, connect
 from rag import Answer, Settings
@@ -26,6 +28,10 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS feedback (
     question TEXT NOT NULL,
     answer TEXT NOT NULL
 )"""
+
+
+class SkippedRowWarning(UserWarning):
+    """A kept verdict that cannot be read (edited by hand, or from another version)."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,34 @@ def rerate(path: Path, feedback_id: int, rating: int) -> None:
 
 
 def entries(path: Path) -> list[Feedback]:
-    """Every verdict kept, oldest first (none if the file does not exist yet)."""
+    """Every verdict kept, oldest first (none if the file does not exist yet).
+
+    A row that cannot be read is left out with one `SkippedRowWarning` naming the rows.
+    """
     if not path.is_file():
         return []
     with connect(path, _SCHEMA) as db:
         rows = db.execute("SELECT id, at, rating, comment, answer FROM feedback ORDER BY id")
-        return [
-            Feedback(i, at, rating, comment, Answer.model_validate_json(answer))
-            for i, at, rating, comment, answer in rows
-        ]
+        kept, bad = [], []
+        for row in rows:
+            try:
+                kept.append(_entry(*row))
+            except (ValidationError, ValueError, TypeError):
+                bad.append(str(row[0]))
+    if bad:
+        warnings.warn(
+            f"{path.name}: row {', '.join(bad)} cannot be read (edited by hand?); left out",
+            SkippedRowWarning,
+            stacklevel=2,
+        )
+    return kept
+
+
+def _entry(i: object, at: object, rating: object, comment: object, answer: object) -> Feedback:
+    if not isinstance(i, int) or rating not in (1, -1) or not isinstance(answer, str | bytes):
+        raise ValueError("not a verdict")
+    vote = 1 if rating == 1 else -1
+    return Feedback(i, str(at), vote, str(comment), Answer.model_validate_json(answer))
 
 
 def export_suite(path: Path, corpus: Path, name: str = "feedback") -> str:

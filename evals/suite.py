@@ -12,9 +12,30 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rag.config import Settings
+from rag.config import ENV_NAMES, Settings
 from rag.errors import BadInputError, ConfigError
 from rag.filters import Filters
+
+# What a suite may set: how questions are answered and scored. Where credentials go (endpoint,
+# key), which store or folders are read and written, and how files are read stay the user's
+# own choice (environment, `.env`, flags): a suite is data that someone else may have written.
+SUITE_SETTINGS = frozenset(
+    {
+        "answer_mode",
+        "chat_model",
+        "top_k",
+        "min_support",
+        "max_context_tokens",
+        "max_tokens",
+        "max_answer_chars",
+        "chunk_size",
+        "chunk_overlap",
+        "request_timeout",
+        "max_retries",
+    }
+)
+# A suite of a thousand cases is ~200 KB; past this it is not a suite someone wrote by hand.
+MAX_SUITE_MB = 5.0
 
 
 class SuiteError(BadInputError):
@@ -167,9 +188,31 @@ def load_suite(
     return suite.sample(limit, seed)
 
 
-def _load_yaml(path: Path) -> Suite:
-    text = path.read_text(encoding="utf-8")
+def _read_bounded(path: Path) -> str:
+    """The file's text, refused past `MAX_SUITE_MB` or when it is not UTF-8."""
+    size = path.stat().st_size
+    if size > MAX_SUITE_MB * 1e6:
+        raise SuiteError(
+            f"{path}: {size / 1e6:.1f} MB is over the limit of {MAX_SUITE_MB:g} MB for a suite; "
+            "split it or use --limit on a smaller file."
+        )
     try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SuiteError(
+            f"{path}: not UTF-8 (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); "
+            "save it as UTF-8."
+        ) from None
+
+
+def _load_yaml(path: Path) -> Suite:
+    text = _read_bounded(path)
+    try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text)):
+            # An alias can repeat a list a billion times in a few hundred bytes.
+            raise SuiteError(
+                f"{path}: YAML aliases (*name) are not allowed in a suite; write the values out."
+            )
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -219,10 +262,18 @@ def _describe(exc: ValidationError, lines: list[int]) -> str:
 
 
 def _check_settings(path: Path, suite: Suite) -> None:
-    unknown = sorted(set(suite.settings) - set(Settings.model_fields))
+    fields = {**{env.lower(): name for name, env in ENV_NAMES.items()}, **{n: n for n in ENV_NAMES}}
+    unknown = sorted(k for k in suite.settings if k.lower() not in fields)
     if unknown:
-        known = ", ".join(sorted(Settings.model_fields))
-        raise SuiteError(f"{path}: unknown settings {unknown}; known settings: {known}.")
+        known = ", ".join(sorted(SUITE_SETTINGS))
+        raise SuiteError(f"{path}: unknown settings {unknown}; a suite may set: {known}.")
+    for key in suite.settings:
+        if fields[key.lower()] not in SUITE_SETTINGS:
+            raise SuiteError(
+                f"{path}: settings key {key!r} is not allowed in a suite (endpoints, keys, stores "
+                f"and folders come from your environment or flags); a suite may set: "
+                f"{', '.join(sorted(SUITE_SETTINGS))}."
+            )
     try:
         Settings.load(**suite.settings)
     except ConfigError as exc:
@@ -263,10 +314,9 @@ def _load_bench(folder: Path) -> Suite:
     if not questions.is_file() or not articles.is_dir():
         raise SuiteError(f"{folder}: a bench folder holds questions.jsonl and articles/.")
     cases = []
-    with questions.open(encoding="utf-8") as lines:
-        for line_no, line in enumerate(lines, start=1):
-            if line.strip():
-                cases.append(_bench_case(questions, line_no, line))
+    for line_no, line in enumerate(_read_bounded(questions).split("\n"), start=1):
+        if line.strip():
+            cases.append(_bench_case(questions, line_no, line))
     if not cases:
         raise SuiteError(f"{questions}: no questions.")
     return Suite(

@@ -5,17 +5,22 @@ The download is bounded every way a hostile or broken server could stretch it: t
 `MAX_REDIRECTS`, each hop checked again) and type (HTML only). Only http(s) URLs are fetched, and
 only from public addresses: a host that resolves to a loopback, private, link-local or reserved
 address is refused unless `RAG_FETCH_ALLOW_PRIVATE` is set (a chat open to others must not be a
-way into the machine's network).
+way into the machine's network). An IPv6 address that carries an IPv4 one (IPv4-mapped and
+-compatible, NAT64, 6to4, Teredo) is judged by the IPv4 address it reaches.
+
+A page is saved under a name unique to its URL (query included); adding the same URL again
+replaces that file, and `AddedPage.updated` says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -28,6 +33,11 @@ from rag.store import UPLOADS_PREFIX
 MAX_REDIRECTS = 5
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+_SAVED_FROM = re.compile(rb"<!-- saved from url=\(\d+\)(\S+?) -->")
+# Characters a URL keeps as they are in the provenance comment; the rest is percent-encoded,
+# so no URL can close the comment ("-->") or open markup.
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 __all__ = ["MAX_REDIRECTS", "AddedPage", "add_url", "fetch_page"]
 
@@ -40,6 +50,7 @@ class AddedPage:
     path: Path
     source: str
     report: IndexReport | None = None
+    updated: bool = False  # the URL was added before: its file was replaced
 
 
 def add_url(
@@ -71,20 +82,37 @@ def fetch_page(url: str, settings: Settings) -> AddedPage:
         BadInputError: the URL is refused or the download fails (the message says why).
     """
     final, data = _download(url.strip(), settings)
+    final = quote(final, safe=_URL_SAFE)
     folder = settings.upload_dir
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / file_name(final)
+    if path.exists() and _saved_from(path) not in (final, None):
+        path = folder / file_name(final, unique=True)  # another URL came to the same name
+    updated = path.exists()
     mark = f"<!-- saved from url=({len(final):04d}){final} -->\n".encode()
     path.write_bytes(mark + data)
-    return AddedPage(url=final, path=path, source=UPLOADS_PREFIX + path.name)
+    return AddedPage(url=final, path=path, source=UPLOADS_PREFIX + path.name, updated=updated)
 
 
-def file_name(url: str) -> str:
-    """A file name for the page at `url`: host and path, made safe, ending .html."""
+def file_name(url: str, *, unique: bool = False) -> str:
+    """A file name for the page at `url`: host and path, made safe, ending .html; with a short
+    hash of the whole URL when it has a query (or `unique`), so `?id=1` and `?id=2` differ."""
     parts = urlsplit(url)
     stem = _SLUG.sub("-", f"{parts.hostname or 'page'}{parts.path}".rstrip("/")).strip("-.")
     stem = stem.removesuffix(".html").removesuffix(".htm")[:120] or "page"
+    if parts.query or unique:
+        stem += "-" + hashlib.sha256(url.encode()).hexdigest()[:10]
     return f"{stem}.html"
+
+
+def _saved_from(path: Path) -> str | None:
+    """The URL a saved page came from (None if it does not say)."""
+    try:
+        with path.open("rb") as f:
+            found = _SAVED_FROM.match(f.readline())
+    except OSError:
+        return None
+    return found.group(1).decode("utf-8", "replace") if found else None
 
 
 def _download(url: str, settings: Settings) -> tuple[str, bytes]:
@@ -163,8 +191,29 @@ def check_url(url: str, settings: Settings) -> None:
         raise BadInputError(f"{url}: cannot resolve {host} ({exc}); check the address.") from None
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global:
+        if not _is_public(address):
             raise BadInputError(
                 f"{url}: {host} is a private or local address ({address}); such pages are "
                 "refused unless RAG_FETCH_ALLOW_PRIVATE=true."
             )
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address`, and any IPv4 address it carries, is globally reachable."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    if address in _NAT64[1]:
+        return False  # local-use NAT64 (RFC 8215): a network's own translator
+    packed = int(address)
+    carried = [
+        address.ipv4_mapped,
+        address.sixtofour,
+        *(address.teredo or ()),
+        # NAT64 and the deprecated IPv4-compatible form keep the IPv4 address in the last 32 bits.
+        ipaddress.IPv4Address(packed & 0xFFFFFFFF)
+        if address in _NAT64[0] or packed >> 32 == 0
+        else None,
+    ]
+    return all(v4.is_global for v4 in carried if v4 is not None)

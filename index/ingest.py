@@ -8,6 +8,7 @@ old ones are deleted, so a reader always finds some version of every file.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -83,6 +84,7 @@ def build_index(
             drop_collections(open_client(settings, create=True), settings, embedder)
         return run(settings)
     store = settings.chroma_path
+    _check_writable(settings)
     finish_interrupted_swap(store)
     reason = "asked for" if rebuild else _damage(settings, embedder)
     if reason is None:
@@ -103,6 +105,19 @@ def build_index(
     swap_in(store)
     report.rebuilt = reason
     return report
+
+
+def _check_writable(settings: Settings) -> None:
+    """Refuse a store this process cannot write (a read-only store is not a damaged one: it
+    must not be "rebuilt", which would fail, or be reported as damage)."""
+    store = settings.chroma_path
+    for path in (store, store / SQLITE_FILE):
+        if path.exists() and not os.access(path, os.W_OK):
+            raise StoreError(
+                f"The {describe_location(settings)} is read-only ({path} cannot be written); "
+                "indexing writes to it: give it write access, or set RAG_CHROMA_PATH to a "
+                "writable folder."
+            )
 
 
 def _damage(settings: Settings, embedder: Embedder) -> str | None:

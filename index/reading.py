@@ -105,7 +105,7 @@ class Reading:
                     "(raise RAG_MAX_FILE_MB to index it)"
                 )
                 return []
-            articles, warnings = read_articles(name, path)
+            articles, warnings = read_articles(name, path, max_bytes=int(limit))
         except OSError as exc:  # e.g. deleted while indexing
             self.report.skipped[name] = f"cannot read: {exc.strerror or exc}"
             return []

@@ -26,6 +26,8 @@ DEFAULT_MIN_SUPPORT = 0.35
 # ramble for minutes. Whatever the server sends past RAG_MAX_ANSWER_CHARS is not read.
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_MAX_ANSWER_CHARS = 8_000
+# A model call waits at most this long: an hour covers a slow local model on a long prompt.
+MAX_REQUEST_TIMEOUT = 3600.0
 
 AnswerMode = Literal["auto", "extractive", "openai"]
 EmbeddingBackend = Literal["local", "openai"]
@@ -248,6 +250,31 @@ class Settings(BaseSettings):
     def _check_collection(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,62}", value):
             raise ValueError("must be 2-63 characters of letters, digits, '.', '_' or '-'")
+        return value
+
+    # Round three of hostile input: values pydantic's types accept that no run can work with.
+    @field_validator("request_timeout")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        if value > MAX_REQUEST_TIMEOUT:
+            raise ValueError(
+                f"must be at most {MAX_REQUEST_TIMEOUT:g} seconds; a longer wait is a hang"
+            )
+        return value
+
+    @field_validator("chat_model", "openai_embedding_model")
+    @classmethod
+    def _check_model_name(cls, value: str) -> str:
+        # A line break would end up inside an HTTP request body and in log lines as a new line.
+        if not value.isprintable():
+            raise ValueError("must be one line of printable characters (a pasted line break?)")
+        return value
+
+    @field_validator("bm25_cache")
+    @classmethod
+    def _check_cache_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError("must be a folder (BM25 indexes are saved as files inside it)")
         return value
 
     @classmethod

@@ -241,6 +241,7 @@ class Pipeline:
         # The files may have changed since they were indexed: offsets follow the file as it is.
         answer.citations = self.catalogue.current(answer.citations)
         answer.closest = self.catalogue.current(answer.closest)
+        answer.contexts = self.catalogue.current_contexts(answer.contexts)
         answer.timings["total"] = time.perf_counter() - started
         yield answer
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Context(BaseModel):
-    """One retrieved chunk; `text` equals the source file's text at [start:end]."""
+    """One retrieved chunk: `text` is the text indexed (and answered from), which equals the
+    source's text at [start:end] unless the file changed since the index run (`stale`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -24,6 +25,8 @@ class Context(BaseModel):
     position: int
     score: float
     support: float | None = None  # best sentence's support for the question, once reranked
+    # The file changed since it was indexed: `text` and the offsets are the indexed version's.
+    stale: bool = False
 
 
 class Citation(BaseModel):

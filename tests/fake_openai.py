@@ -25,6 +25,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     cut_after: int | None = None  # streamed pieces sent before the connection drops
     raw_body: str | None = None  # sent as is (e.g. malformed JSON)
+    raw_stream: bytes | None = None  # sent as is as an event stream (e.g. one huge event)
     delay: float = 0.0  # seconds before answering (for read timeouts)
     message: str | None = None  # the error message of a non-200 reply
     drip: float = 0.0  # send the reply one byte at a time, this many seconds apart
@@ -85,6 +86,12 @@ class FakeOpenAI:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
+                elif reply.raw_stream is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for at in range(0, len(reply.raw_stream), 1 << 20):
+                        self.wfile.write(reply.raw_stream[at : at + (1 << 20)])
                 elif reply.status != 200:
                     message = reply.message or f"scripted {reply.status}"
                     self._send_json(

@@ -15,13 +15,14 @@ from typing import Any
 import streamlit as st
 
 from evals import conversations, feedback
+from evals.local import attempt
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.errors import StoreDamagedError
 from rag.types import CorpusInfo
 from ui.markup import STYLE, user_html
 from ui.render import Reader, answer_md, md, page_script, show_answer
-from ui.sidebar import Choice, sidebar
+from ui.sidebar import Choice, side_file_notice, sidebar
 from ui.state import (
     date_range,
     example_questions,
@@ -83,7 +84,8 @@ def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None
                 continue
             if turn.get("filters"):
                 st.caption(f"Filters: {md(turn['filters'])}")
-            show_answer(Answer.model_validate(turn["answer"]), f"a{i}", reader)
+            answer = Answer.model_validate(turn["answer"])
+            show_answer(answer, f"a{i}", reader, filtered=bool(turn.get("filters")))
             rate(turn, i, votes, last=i == len(turns) - 1)
 
 
@@ -119,10 +121,14 @@ def _voted(turn: dict[str, Any], i: int, votes: Path) -> None:
         return
     rating = 1 if choice == 1 else -1
     if turn.get("feedback_id"):
-        feedback.rerate(votes, turn["feedback_id"], rating)
+        _, problem = attempt(lambda: feedback.rerate(votes, turn["feedback_id"], rating), None)
     else:
         answer = Answer.model_validate(turn["answer"])
-        turn["feedback_id"] = feedback.record(votes, answer, rating)
+        kept, problem = attempt(lambda: feedback.record(votes, answer, rating), 0)
+        turn["feedback_id"] = kept or None
+    if problem:
+        st.session_state.side_file_problem = problem  # shown by the run this callback precedes
+        return
     turn["vote"] = choice
     keep(load_settings())
 
@@ -131,11 +137,18 @@ def keep(settings: Settings) -> None:
     """Save the open conversation (its verdicts included) beside the store."""
     chat_id = st.session_state.setdefault("chat_id", uuid.uuid4().hex)
     turns = st.session_state.setdefault("turns", [])
-    conversations.save(conversations.conversations_path(settings), chat_id, turns)
+    path = conversations.conversations_path(settings)
+    # Unsaved turns stay in the session and are saved whole with the next answer.
+    _, problem = attempt(lambda: conversations.save(path, chat_id, turns), None)
+    if problem:
+        st.session_state.side_file_problem = problem  # shown on the next run (keep reruns)
 
 
 def _commented(turn: dict[str, Any], i: int, votes: Path) -> None:
-    feedback.comment(votes, turn["feedback_id"], st.session_state.get(f"comment-{i}", ""))
+    text = st.session_state.get(f"comment-{i}", "")
+    _, problem = attempt(lambda: feedback.comment(votes, turn["feedback_id"], text), None)
+    if problem:
+        st.session_state.side_file_problem = problem
 
 
 def chat_page() -> None:
@@ -153,6 +166,8 @@ def chat_page() -> None:
         st.stop()
     with st.sidebar:
         choice = sidebar(pipeline)
+    if problem := st.session_state.pop("side_file_problem", None):
+        side_file_notice(problem, where="main")
     turns: list[dict[str, Any]] = st.session_state.setdefault("turns", [])
     keep_stopped(pipeline, turns)
     memo: dict[str, tuple[str, int] | None] = {}

@@ -10,7 +10,8 @@ from typing import Any
 import streamlit as st
 
 from evals import charts, load_suite, run_suite
-from evals.feedback import entries, export_suite, feedback_path
+from evals.feedback import Feedback, entries, export_suite, feedback_path
+from evals.local import attempt
 from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
 from rag import RagError, Settings
@@ -188,7 +189,11 @@ def feedback_panel() -> None:
         st.error(str(exc))
         return
     path = feedback_path(settings)
-    kept = entries(path)
+    nothing: list[Feedback] = []
+    kept, problem = attempt(lambda: entries(path), nothing)
+    if problem:
+        st.warning(str(problem))
+        return
     down = sum(1 for e in kept if e.rating < 0)
     with st.expander(f"Readers' feedback: {len(kept) - down} helpful, {down} not helpful"):
         if not kept:

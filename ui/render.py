@@ -109,14 +109,18 @@ def as_markdown(answer: Answer) -> str:
     return "\n".join(lines).strip()
 
 
-def show_answer(answer: Answer, aid: str, article: Reader) -> None:
+def show_answer(answer: Answer, aid: str, article: Reader, *, filtered: bool = False) -> None:
     """A finished answer: its text with citation chips (or the refusal, once), warnings,
-    the disagreement table and the compact sources strip."""
+    the disagreement table and the compact sources strip.
+
+    Args:
+        filtered: the question was asked with filters (a refusal then suggests widening them).
+    """
     if answer.refused:
         st.info(
             answer.text or "Nothing in the articles answers this.", icon=":material/search_off:"
         )
-        st.caption("Try rephrasing, or widen the filters.")
+        st.caption("Try rephrasing, or widen the filters." if filtered else "Try rephrasing.")
         show_closest(answer, aid, article)
         return
     text = answer.text

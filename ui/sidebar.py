@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from evals import conversations
+from evals.local import DamagedFileError, SideFileError, attempt, move_aside
 from index import ACCEPTED_SUFFIXES
 from index.fetch import fetch_page
 from index.uploads import reindex
@@ -63,7 +64,11 @@ def new_chat() -> None:
 
 def conversations_panel(path: Path) -> None:
     """Saved conversations: reopen, delete, and rename the open one."""
-    saved = conversations.listed(path)
+    nothing: list[conversations.Saved] = []
+    saved, problem = attempt(lambda: conversations.listed(path), nothing)
+    if problem:
+        side_file_notice(problem)
+        return
     current = st.session_state.get("chat_id")
     with st.expander(f"Saved conversations ({len(saved)})"):
         if not saved:
@@ -92,6 +97,24 @@ def conversations_panel(path: Path) -> None:
             if name.strip() and name.strip() != titles[current]:
                 conversations.rename(path, current, name)
                 st.rerun()
+
+
+def side_file_notice(problem: SideFileError, where: str = "sidebar") -> None:
+    """A feedback or conversations file that cannot be used: one message (the chat goes on),
+    and for a damaged one a button that moves it aside (it is never deleted)."""
+    st.warning(str(problem), icon=":material/database:")
+    if isinstance(problem, DamagedFileError) and problem.path.exists():
+        # A callback: it runs on the click's rerun even where this notice is not drawn again.
+        key = f"aside-{where}-{problem.path.name}"
+        st.button(
+            "Move the damaged file aside", key=key, on_click=_move_aside, args=(problem.path,)
+        )
+
+
+def _move_aside(path: Path) -> None:
+    if path.exists():
+        moved = move_aside(path)
+        st.toast(f"Moved to {moved.name}; a new file starts with the next answer.")
 
 
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:

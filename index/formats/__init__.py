@@ -16,8 +16,13 @@ ACCEPTED_SUFFIXES = SUPPORTED_SUFFIXES
 __all__ = ["ACCEPTED_SUFFIXES", "read_articles"]
 
 
-def read_articles(name: str, path: Path) -> tuple[list[Article], list[str]]:
+def read_articles(
+    name: str, path: Path, *, max_bytes: int | None = None
+) -> tuple[list[Article], list[str]]:
     """The articles of the file `name` (one; several for a feed or JSON export) and warnings.
+
+    Args:
+        max_bytes: the most a compressed file (.docx) may expand to (`RAG_MAX_FILE_MB`).
 
     Raises:
         BadInputError: the file cannot be indexed (the reason, without the file name).
@@ -40,7 +45,7 @@ def read_articles(name: str, path: Path) -> tuple[list[Article], list[str]]:
     if suffix == ".docx":
         from index.formats.word import read_docx
 
-        return read_docx(name, data), []
+        return read_docx(name, data, max_bytes=max_bytes), []
     if suffix in (".json", ".jsonl"):
         from index.formats.jsondocs import read_json
 

@@ -1,6 +1,12 @@
 """Web pages: the article only (no menus, ads, banners, related links or comments), by
 trafilatura; metadata from JSON-LD, OpenGraph, meta tags and `<time>` (trafilatura's, with the
-page's own JSON-LD NewsArticle preferred for the date and author)."""
+page's own JSON-LD NewsArticle preferred for the date and author).
+
+Text a reader never sees is removed before extraction (`drop_hidden`): `<template>`, the
+`hidden` attribute, zero font size, zero opacity, text coloured as its own background, and
+screen-reader-only classes (`sr-only`, `visually-hidden`, ...); trafilatura itself drops
+`display:none`, `aria-hidden`, comments and `<noscript>`. A hidden instruction in a page is
+then neither indexed, quoted nor sent to a model."""
 
 from __future__ import annotations
 
@@ -27,8 +33,12 @@ def read_html(name: str, data: bytes) -> list[Article]:
     saved_from = _SAVED_FROM.match(data)
     page_url = saved_from.group(1).decode("utf-8", "replace") if saved_from else None
     try:
+        tree = trafilatura.load_html(data)
+        if tree is None:
+            raise ValueError("no HTML document found")
+        drop_hidden(tree)
         doc = trafilatura.bare_extraction(
-            data,
+            tree,
             url=page_url,
             with_metadata=True,
             include_comments=False,
@@ -66,6 +76,69 @@ def read_html(name: str, data: bytes) -> list[Article]:
             printed=True,
         )
     ]
+
+
+# Classes that hide text from sight but not from screen readers (Bootstrap, Tailwind,
+# WordPress, HTML5 Boilerplate); a reader of the page never sees their text.
+_HIDDEN_CLASSES = {
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader-text",
+    "screen-reader-only",
+    "element-invisible",
+    "a11y-hidden",
+}
+_ZERO = re.compile(r"^[+-]?0*\.?0*(?:px|pt|em|rem|%|vw|vh|ex|ch)?$")
+_NAMED = {"white": "#ffffff", "black": "#000000"}
+
+
+def drop_hidden(root: Any) -> None:
+    """Remove, in place, the elements of a page a reader never sees (their tails stay)."""
+    hidden = [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and (el.tag.lower() == "template" or _is_hidden(el))
+    ]
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def _is_hidden(el: Any) -> bool:
+    if el.get("hidden") is not None:
+        return True
+    if _HIDDEN_CLASSES & set((el.get("class") or "").lower().split()):
+        return True
+    style = _style(el.get("style") or "")
+    if _ZERO.match(style.get("font-size", "1")) or _ZERO.match(style.get("opacity", "1")):
+        return True
+    colour = _colour(style.get("color", ""))
+    background = _colour(style.get("background-color") or style.get("background", ""))
+    return bool(colour) and colour == background
+
+
+def _style(text: str) -> dict[str, str]:
+    """An inline style's declarations, names and values lower-cased, without `!important`."""
+    found = {}
+    for part in text.split(";"):
+        name, _, value = part.partition(":")
+        value = value.lower().replace("!important", "").strip()
+        if value:
+            found[name.strip().lower()] = value
+    return found
+
+
+def _colour(value: str) -> str:
+    """A colour as #rrggbb for white, black, #rgb, #rrggbb and rgb(); else as written."""
+    value = value.strip().split()[0] if value.strip() else ""
+    value = _NAMED.get(value, value)
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        return "#" + "".join(c * 2 for c in value[1:])
+    found = re.fullmatch(r"rgba?\((\d+),(\d+),(\d+)(?:,(1|1\.0*))?\)", value.replace(" ", ""))
+    if found:
+        return "#" + "".join(f"{min(int(n), 255):02x}" for n in found.groups()[:3])
+    return value
 
 
 def _json_ld(data: bytes) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from index.formats.common import bad, fragment_text, make_article, parse_date, slug, unique_names
+from index.formats.limits import MAX_ENTRIES, Budget
 from rag.store import Article
 
 # Field names tried in order, per article property (compared case-insensitively).
@@ -50,11 +51,13 @@ _LISTS = ("articles", "items", "data", "results", "entries", "posts", "stories",
 
 def read_json(name: str, data: bytes, *, lines: bool) -> tuple[list[Article], list[str]]:
     """The objects' articles, and a warning per object left out."""
-    objects, single = _objects(data, lines)
+    objects, single, warnings = _objects(data, lines)
     if not objects:
         raise bad("no JSON objects found")
-    kept, wanted, warnings = [], [], []
+    kept, wanted = [], []
+    budget = Budget("objects", MAX_ENTRIES)
     for number, obj in enumerate(objects, start=1):
+        budget.take()
         found = _fields(obj)
         text = fragment_text(_string(obj.get(found.get("text", ""))))
         if not text:
@@ -91,27 +94,54 @@ def _article(name: str, obj: dict[str, Any], found: dict[str, str], text: str) -
     )
 
 
-def _objects(data: bytes, lines: bool) -> tuple[list[dict[str, Any]], bool]:
-    """The file's objects, and whether the file is a single article object (not a list)."""
+def _objects(data: bytes, lines: bool) -> tuple[list[dict[str, Any]], bool, list[str]]:
+    """The file's objects, whether the file is a single article object (not a list), and a
+    warning naming the JSONL lines left out."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise bad("not UTF-8 JSON; save it as UTF-8") from None
+    if lines:
+        return _json_lines(text)
     try:
-        if lines:
-            found: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            found = json.loads(text)
+        found: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise bad(f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise bad("JSON nested too deeply to read") from None
     single = False
     if isinstance(found, dict):
         inner = next((found[k] for k in found if k.lower() in _LISTS), None)
         single = not isinstance(inner, list)
         found = [found] if single else inner
     if not isinstance(found, list):
-        return [], False
-    return [obj for obj in found if isinstance(obj, dict)], single
+        return [], False, []
+    return [obj for obj in found if isinstance(obj, dict)], single, []
+
+
+def _json_lines(text: str) -> tuple[list[dict[str, Any]], bool, list[str]]:
+    """A JSONL file's objects; a line that is not JSON is left out, and one warning lists the
+    lines (numbered as an editor shows them: JSON strings may hold U+2028, which is no line
+    break in JSONL)."""
+    budget = Budget("lines", MAX_ENTRIES)
+    found, bad_lines = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        budget.take()
+        try:
+            found.append(json.loads(line))
+        except (json.JSONDecodeError, RecursionError):
+            bad_lines.append(number)
+    if bad_lines and not found:
+        raise bad(f"no line is valid JSON (line {bad_lines[0]} is not)")
+    warnings = []
+    if bad_lines:
+        shown = ", ".join(str(n) for n in bad_lines[:10])
+        more = f" and {len(bad_lines) - 10} more" if len(bad_lines) > 10 else ""
+        noun = "line" if len(bad_lines) == 1 else "lines"
+        warnings.append(f"{noun} {shown}{more} not valid JSON; left out")
+    return [obj for obj in found if isinstance(obj, dict)], False, warnings
 
 
 def _fields(obj: dict[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from index.formats.common import parse_date
+from index.formats.limits import MAX_FRONT_MATTER
 from rag.store import Article, load_text, parse_article
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
@@ -42,7 +43,12 @@ def read_text_file(name: str, path: Path) -> tuple[list[Article], list[str]]:
 def _yaml(block: str) -> tuple[dict[str, Any], str]:
     import yaml
 
+    if len(block) > MAX_FRONT_MATTER:
+        return {}, f"front matter over {MAX_FRONT_MATTER // 1000} KB (the limit); ignored"
     try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(block)):
+            # An alias repeats a value: nine of them nested make a billion strings.
+            return {}, "front matter uses YAML aliases (*name), which are not read; ignored"
         found = yaml.safe_load(block)
     except yaml.YAMLError as exc:
         return {}, f"front matter is not valid YAML ({str(exc).splitlines()[0]}); ignored"

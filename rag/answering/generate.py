@@ -77,6 +77,11 @@ class GenerativeAnswerer:
         if answer.incomplete:
             draft = _whole_sentences(draft)  # a cut sentence may say the opposite of its end
         if not draft:
+            if answer.incomplete:  # a limit hit before any text arrived (one endless event)
+                raise ProviderError(
+                    f"The model {self._model!r} sent no answer text before a limit stopped it: "
+                    f"{answer.incomplete_reason} Retry, or check the server."
+                )
             raise ProviderError(
                 f"The model {self._model!r} returned an empty answer. Retry, or check the server."
             )

@@ -4,11 +4,20 @@ Articles are untrusted. Each source sits inside `<source …>` … `</source>` t
 an article — its text, title or file name — can open or close such a tag: every tag-like
 sequence (`<` or a look-alike before a letter, `/`, `!` or `?`, whatever the case or spacing)
 loses its angle bracket, and attribute values lose quotes, angle brackets and line breaks.
+
+Before that, the text is put in the form a model reads it in (`prompt_text`): HTML entities
+decoded (repeatedly: `&amp;lt;` too), NFKC (full-width and other compatibility forms folded),
+invisible format characters (zero-width, bidi controls, soft hyphens) removed, so no disguise
+of a tag survives; and bracket markers like ours (`[3]`, `[Source 3]`) become `(3)`, so an
+article cannot cite for the model. This is for the prompt only: contexts and citations keep
+the file's own text and offsets.
 """
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import cast
 
@@ -22,6 +31,10 @@ from rag.types import Context
 # "<" and its look-alikes (full-width, small, mathematical, CJK angle brackets) where a tag
 # could start: before a letter, "/", "!" or "?", with any spacing in between.
 _TAG_START = re.compile(r"[<\uff1c\ufe64\u2039\u27e8\u3008](?=\s*[/!?A-Za-z])")
+# What a model may read as one of our source markers: "[3]", "[1, 2]", "[Source 3]".
+_MARKER_LIKE = re.compile(r"\[(\s*(?:sources?\b\W*)?\d[^\[\]\n]{0,20})\]", re.IGNORECASE)
+_ENTITY_START = re.compile(r"&(?=#?[A-Za-z0-9])")
+_DECODE_ROUNDS = 8
 _BRACKETS = re.compile(r"[<>\uff1c\uff1e\ufe64\ufe65\u2039\u203a\u27e8\u27e9\u3008\u3009]")
 
 
@@ -55,8 +68,8 @@ def build_messages(
             n=i,
             file=attribute(ctx.source_file),
             date=ctx.date.isoformat() if ctx.date else "unknown",
-            title=attribute(ctx.title),
-            text=neutralise(ctx.text),
+            title=attribute(prompt_text(ctx.title)),
+            text=neutralise(prompt_text(ctx.text)),
         )
         for i, ctx in enumerate(contexts, start=1)
     )
@@ -69,6 +82,21 @@ def build_messages(
         {"role": "user", "content": user},
     ]
     return cast(list[ChatCompletionMessageParam], messages)
+
+
+def prompt_text(text: str) -> str:
+    """Article text as a model reads it, disguises undone, with marker-like brackets made
+    parentheses; `neutralise` then removes what could open or close a tag."""
+    for _ in range(_DECODE_ROUNDS):
+        plain = "".join(c for c in text if unicodedata.category(c) != "Cf")
+        decoded = html.unescape(unicodedata.normalize("NFKC", plain))
+        if decoded == text:
+            break
+        text = decoded
+    else:  # entities nested deeper than the rounds: break what is left of them
+        if html.unescape(text) != text:
+            text = _ENTITY_START.sub("& ", text)
+    return _MARKER_LIKE.sub(r"(\1)", text)
 
 
 def neutralise(text: str) -> str:

@@ -12,7 +12,7 @@ from rag.store.articles import ArticleRecord, pick, read_records
 from rag.store.chroma import read_metadatas
 from rag.store.corpus import TEXT_SUFFIXES, read_text, resolve_source
 from rag.store.lexical import LexicalIndex
-from rag.types import Citation, CorpusInfo, IndexedFile
+from rag.types import Citation, Context, CorpusInfo, IndexedFile
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -71,19 +71,40 @@ class Catalogue:
         for citation in citations:
             name = citation.source_file
             record = pick(records[name], citation.chunk_id) if name in records else None
-            if record is not None and record.text is not None:
-                text: str | None = record.text
-            else:
-                if name not in texts:
-                    try:
-                        texts[name] = self._file_text(name)
-                    except (BadInputError, OSError):
-                        texts[name] = None
-                text = texts[name]
+            text = self._text_now(name, record, texts)
             stale = citation.model_copy(update={"stale": True})
             found = stale if text is None else _relocated(citation, text)
             checked.append(found if record is None else _described(found, record))
         return checked
+
+    def current_contexts(self, contexts: list[Context]) -> list[Context]:
+        """The contexts, each marked `stale` where its article's text at [start:end] is no
+        longer its text (the file changed since the index run; the context keeps the text
+        that was indexed and answered from)."""
+        records = self._records(c.source_file for c in contexts)
+        texts: dict[str, str | None] = {}
+        checked = []
+        for ctx in contexts:
+            name = ctx.source_file
+            record = pick(records[name], ctx.chunk_id) if name in records else None
+            text = self._text_now(name, record, texts)
+            fresh = text is not None and text[ctx.start : ctx.end] == ctx.text
+            checked.append(ctx if fresh else ctx.model_copy(update={"stale": True}))
+        return checked
+
+    def _text_now(
+        self, name: str, record: ArticleRecord | None, texts: dict[str, str | None]
+    ) -> str | None:
+        """An article's text as it is now: kept with the index (extracted formats), else the
+        file's (read once per call into `texts`); None if it is gone."""
+        if record is not None and record.text is not None:
+            return record.text
+        if name not in texts:
+            try:
+                texts[name] = self._file_text(name)
+            except (BadInputError, OSError):
+                texts[name] = None
+        return texts[name]
 
     def source_text(self, source_file: str) -> str:
         """The whole text of an indexed article, as citation offsets index it: the text
