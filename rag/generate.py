@@ -9,7 +9,7 @@ from typing import Any
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from rag.cite import MarkerRewriter, draft_from_json, strip_controls
+from rag.cite import MarkerRewriter, strip_controls
 from rag.config import Settings
 from rag.conflicts import SourceConflict, missing_sides, source_conflicts
 from rag.errors import ProviderError
@@ -18,7 +18,6 @@ from rag.llm import (
     CONDENSE_MAX_TOKENS,
     Completion,
     Limits,
-    OutputFormat,
     chat,
     condense_with_model,
     estimate_cost,
@@ -43,7 +42,6 @@ class GenerativeAnswerer:
         self._model = settings.chat_model
         self._budget = settings.max_context_tokens
         self._verifier = verifier
-        self.output = OutputFormat()  # what structured output the server takes, once learnt
 
     def condense(self, question: str, turns: list[Message]) -> tuple[str, Usage | None]:
         """The follow-up `question` rewritten by the model to stand on its own, and the
@@ -61,19 +59,23 @@ class GenerativeAnswerer:
         *,
         live: bool,
     ) -> Iterator[str]:
-        """Fill `answer`; yield the model's draft as it streams (when `live`)."""
+        """Fill `answer`; yield the model's draft as it streams (when `live`).
+
+        Every surface sends the same request — the same messages, plain text with `[n]`
+        markers, streamed on the wire — so the same question gets the same draft and the same
+        verified answer whether the caller watches it arrive (`live`) or not. Streaming on the
+        wire also lets a server stop generating when the deadline closes the connection.
+        """
         started = time.perf_counter()
         fitted = fit_contexts(contexts, question, turns, self._budget)
         disputes = source_conflicts(question, fitted)
-        structured = not live and self.output.current is not None
-        messages = _with_hint(build_messages(question, fitted, turns, json=structured), disputes)
+        messages = _with_hint(build_messages(question, fitted, turns), disputes)
         completion = Completion()
         answer.contexts, answer.model = fitted, self._model
         yield from self._draft(messages, completion, len(fitted), live=live)
         answer.usage = _usage(completion, messages)
         draft = strip_controls("".join(completion.pieces)).strip()
-        draft = (None if live else draft_from_json(draft)) or draft
-        answer.incomplete, answer.incomplete_reason = self._incomplete(completion, live)
+        answer.incomplete, answer.incomplete_reason = self._incomplete(completion)
         if answer.incomplete:
             draft = _whole_sentences(draft)  # a cut sentence may say the opposite of its end
         if not draft:
@@ -96,7 +98,7 @@ class GenerativeAnswerer:
             answer.timings["verify"] = time.perf_counter() - started_verify
         answer.timings["answer"] = time.perf_counter() - started
 
-    def _incomplete(self, completion: Completion, live: bool) -> tuple[bool, str | None]:
+    def _incomplete(self, completion: Completion) -> tuple[bool, str | None]:
         """Whether the draft was cut short, and a sentence saying why."""
         settings = self._settings
         if completion.cut == "deadline":
@@ -109,7 +111,7 @@ class GenerativeAnswerer:
             )
         if completion.finish_reason == "length":
             return True, f"The model reached RAG_MAX_TOKENS ({settings.max_tokens})."
-        if live and completion.finish_reason is None:
+        if completion.finish_reason is None:
             return True, "The provider stopped before the answer was finished."
         return False, None
 
@@ -129,15 +131,14 @@ class GenerativeAnswerer:
                 messages,
                 completion,
                 Limits.of(self._settings),
-                stream=live,
-                output=self.output,
+                stream=True,
             )
             for piece in pieces:
                 shown = rewriter.feed(piece) if live else ""
                 if shown:
                     yield shown
         except ProviderError:
-            if not (live and completion.pieces):
+            if not completion.pieces:
                 raise
             completion.finish_reason = None  # cut midway: keep what arrived, marked incomplete
         tail = rewriter.finish() if live else ""

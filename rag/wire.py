@@ -4,14 +4,17 @@ The `openai` client's timeout applies to each read, so a server that drips a byt
 seconds, or streams forever, is never timed out by it. Here the request runs in a worker
 thread that hands text to the caller through a queue; the caller waits on the queue only until
 one deadline for the whole call (retries and stream included) and stops reading past a size
-cap. A worker left behind at the deadline stops at its next read (each attempt's own timeout
-is the time that was left) and its output is never read.
+cap. When the caller stops early (deadline, size cap, or it stopped iterating) it hangs up:
+the connection's socket is shut down at once, so a server that cancels on disconnect stops
+generating instead of finishing an answer nobody reads (and queueing the next one behind it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +24,41 @@ from typing import Any
 from rag.types import Usage
 
 Emit = Callable[[str], None]
-Work = Callable[[Emit, threading.Event], None]
+
+
+class Line:
+    """The connection a worker reads from, so the caller can hang up from its own thread."""
+
+    def __init__(self) -> None:
+        self._response: Any = None
+        self._lock = threading.Lock()
+        self.hung_up = False
+
+    def attach(self, response: Any) -> None:
+        """The httpx response being read (its socket is shut down on `hang_up`)."""
+        with self._lock:
+            self._response = response
+        if self.hung_up:
+            self.hang_up()
+
+    def hang_up(self) -> None:
+        """Close the connection now, even while the worker is blocked reading it."""
+        with self._lock:
+            self.hung_up = True
+            response, self._response = self._response, None
+        if response is None:
+            return
+        stream = getattr(response, "extensions", {}).get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with contextlib.suppress(OSError):
+            if isinstance(sock, socket.socket):
+                # shutdown, not close: it wakes a blocked read and sends FIN at once
+                sock.shutdown(socket.SHUT_RDWR)
+            else:
+                response.close()
+
+
+Work = Callable[[Emit, threading.Event, Line], None]
 
 
 class Deadline:
@@ -64,16 +101,18 @@ def bounded(
     """
     inbox: queue.Queue[object] = queue.Queue()
     stop = threading.Event()
+    line = Line()
 
     def run() -> None:
         try:
-            work(inbox.put, stop)
+            work(inbox.put, stop, line)
             inbox.put(_DONE)
         except BaseException as exc:  # handed to the caller, who decides what it means
             inbox.put(_Failed(exc))
 
     threading.Thread(target=run, daemon=True, name="rag-llm-call").start()
     taken = 0
+    ended = False  # the worker finished (or failed) by itself
     try:
         while True:
             try:
@@ -82,8 +121,10 @@ def bounded(
                 completion.cut = "deadline"
                 return
             if item is _DONE:
+                ended = True
                 return
             if isinstance(item, _Failed):
+                ended = True
                 raise item.error
             text = str(item)
             if taken + len(text) > max_chars:
@@ -97,6 +138,8 @@ def bounded(
                 return
     finally:
         stop.set()
+        if not ended:
+            line.hang_up()
 
 
 def read_stream(

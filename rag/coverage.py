@@ -1,0 +1,117 @@
+"""Whole-sentence coverage: a cited sentence is verified only if its sources say all of it.
+
+A support score says a source sentence is about the same thing as a claim; it does not say the
+source states everything the claim does. These checks close that gap, lexically (no NLI model
+runs offline): every URL, e-mail address, number (compared as a value: "eight" = 8) and name of
+the claim must be in a cited source, every clause of it must be mostly made of the evidence's
+words, the claim must not negate what the evidence affirms (or the reverse), a template
+placeholder is never a claim, and a question echoed back is not an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.text import content_terms, words
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|\b[\w.-]+\.(?:com|org|net|io|example)\b/\S*")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+_PLACEHOLDER = re.compile(r"<[^<>\n]{1,60}>|\{[^{}\n]{0,60}\}|\.\.\.\s*\]")
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
+_CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s|\b(?:and|but|while|whereas|which|who|after which)\b")
+_NEGATORS = frozenset("not never no none nothing nobody neither nor cannot".split())
+NEGATION_REACH = 4  # content words after a negation that it governs
+MIN_CLAUSE_SHARE = 0.5  # share of a clause's content words the evidence must hold
+_WH = re.compile(r"^\s*(?:\w+\s+){0,3}?(who|whom|whose|what|when|where|which|why|how)\b", re.I)
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+    "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12,
+}  # fmt: skip
+
+
+def numbers(text: str) -> set[float]:
+    """The values of the numbers `text` states, in digits or words ("eight", "2,000")."""
+    found = set()
+    for raw in _DIGITS.findall(text):
+        compact = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", raw) else raw
+        try:
+            found.add(float(compact.replace(",", ".")))
+        except ValueError:
+            continue
+    found |= {float(_UNITS[w]) for w in words(text) if w in _UNITS and w != "one"}
+    return found
+
+
+def is_placeholder(claim: str) -> bool:
+    """Whether a claim holds template text ("<one sentence>", "{answer}")."""
+    return bool(_PLACEHOLDER.search(claim))
+
+
+def echoes(claim: str, question: str) -> bool:
+    """Whether a claim only repeats a wh-question (or is a question): not an answer."""
+    if claim.rstrip(" \"'”’)").endswith("?"):
+        return True
+    if not question or not _WH.search(question):
+        return False  # "Did X happen?" is answered by restating X
+    return content_terms(claim) <= content_terms(question)
+
+
+def negation_flipped(claim: str, evidence: str) -> bool:
+    """Whether one of the two negates words the other states plainly ("did not travel to
+    Alaska" against "travelled to Alaska")."""
+    return _denies(evidence, claim) or _denies(claim, evidence)
+
+
+def _denies(first: str, second: str) -> bool:
+    """`first` negates words of `second` that `second` does not negate."""
+    denied = _governed(first)
+    if not denied:
+        return False
+    plain = content_terms(second) - _governed(second)
+    return bool(denied & plain)
+
+
+def _governed(text: str) -> frozenset[str]:
+    tokens = words(text)
+    governed: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token in _NEGATORS or token.endswith("n't"):
+            after = [t for t in tokens[i + 1 : i + 8] if content_terms(t)][:NEGATION_REACH]
+            for t in after:
+                governed |= content_terms(t)
+    return frozenset(governed)
+
+
+def uncovered(claim: str, windows: Sequence[str], documents: Sequence[str]) -> str | None:
+    """What of `claim` its evidence does not state, or None when it states all of it.
+
+    Args:
+        windows: each cited evidence sentence with its neighbours.
+        documents: the cited chunks' whole text and titles (for names, URLs and e-mails).
+    """
+    if is_placeholder(claim):
+        return "a template placeholder"
+    document = "\n".join(documents)
+    window = "\n".join(windows)
+    for link in [*_URL.findall(claim), *_EMAIL.findall(claim)]:
+        if link.rstrip(".,;") not in document:
+            return f"an address no source gives ({link})"
+    missing = numbers(claim) - numbers(window)
+    if missing:
+        return f"a number no cited sentence states ({sorted(missing)[0]:g})"
+    have = content_terms(document)
+    for name in _NAME.findall(claim)[1:]:
+        if not content_terms(name) <= have:
+            return f"a name no cited source mentions ({name})"
+    near = content_terms(window)
+    for clause in _CLAUSE.split(claim):
+        terms = content_terms(clause or "")
+        if len(terms) >= 2 and len(terms & near) / len(terms) < MIN_CLAUSE_SHARE:
+            return f"a clause no cited sentence states ({clause.strip()})"
+    return None
