@@ -106,10 +106,12 @@ def uncovered(claim: str, windows: Sequence[str], documents: Sequence[str]) -> s
     if missing:
         return f"a number no cited sentence states ({sorted(missing)[0]:g})"
     have = content_terms(document)
+    named: set[str] = set()
     for name in _NAME.findall(claim)[1:]:
         if not content_terms(name) <= have:
             return f"a name no cited source mentions ({name})"
-    near = content_terms(window)
+        named |= content_terms(name)
+    near = content_terms(window) | named  # a full name for "she": the article names her
     for clause in _CLAUSE.split(claim):
         terms = content_terms(clause or "")
         if len(terms) >= 2 and len(terms & near) / len(terms) < MIN_CLAUSE_SHARE:

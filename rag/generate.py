@@ -87,12 +87,12 @@ class GenerativeAnswerer:
         else:
             # The streamed text was the model's draft; the Answer carries the verified one.
             started_verify = time.perf_counter()
-            apply_verified(answer, question, self._verifier.verify(draft, fitted))
+            apply_verified(answer, question, self._verifier.verify(draft, fitted, question))
             cited = {int(n) for n in re.findall(r"\[(\d+)\]", draft)}
             extra = [] if answer.conflicts else missing_sides(disputes, cited)
             if extra:  # the model showed one side of a disagreement: add the other
                 draft = " ".join([draft, *extra])
-                apply_verified(answer, question, self._verifier.verify(draft, fitted))
+                apply_verified(answer, question, self._verifier.verify(draft, fitted, question))
             if not answer.citations:  # nothing the model wrote is supported: never shown
                 refuse(answer, question, None, fitted, self._verifier.scorer)
             answer.timings["verify"] = time.perf_counter() - started_verify

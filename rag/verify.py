@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.cite import JUNK_MARKER, quote_citation
 from rag.conflicts import conflict_note, find_conflicts
+from rag.coverage import echoes, negation_flipped, numbers, uncovered
 from rag.roles import misattributed
 from rag.scoring import Evidence, SentenceScorer
 from rag.text import content_terms, sentence_spans
@@ -27,6 +28,7 @@ _MARKERS = re.compile(r"\s*\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
+_JOINS = re.compile(r",\s*(?:and|but|while|whereas)\s+|;\s*|\s+and\s+(?=[A-Z])")
 _END = re.compile(r"([.!?…][\"'”’)]*)\s*$")
 
 SUPPORT_THRESHOLD = 0.55  # a citation below this does not support its sentence
@@ -105,11 +107,13 @@ def claim_support(
     score = weight * float(claim_vec @ sent_vec) + (1 - weight) * lexical
     if lexical < MIN_SHARED_WORDS:
         score *= 0.5  # similar in tone but sharing few words: not evidence for the claim
-    numbers = set(_NUMBER.findall(claim))
-    if numbers - set(_NUMBER.findall(evidence.text)):
-        score *= 0.5  # a number the source does not state is not supported by it
-    if any(not content_terms(name) <= have for name in _NAME.findall(claim)[1:]):
-        score *= 0.8  # nor is a name it does not mention (the first word may be capitalised)
+    if numbers(claim) - numbers(evidence.text):
+        score *= 0.5  # a number the source does not state is not supported by it ("eight" = 8)
+    document = content_terms(f"{evidence.context.title} {evidence.context.text}")
+    if any(not content_terms(name) <= document for name in _NAME.findall(claim)[1:]):
+        score *= (
+            0.8  # nor is a name its article does not mention (the first word may be capitalised)
+        )
     return score
 
 
@@ -125,35 +129,84 @@ class Verifier:
         """The sentence scorer citations are checked with (refusals reuse it)."""
         return self._scorer
 
-    def verify(self, text: str, contexts: list[Context]) -> Verified:
-        """Verify `text` whose markers number `contexts` from 1."""
+    def verify(self, text: str, contexts: list[Context], question: str = "") -> Verified:
+        """Verify `text` whose markers number `contexts` from 1; a short answer ("Alaska.")
+        is checked in the context of `question`, and an echo of it is not an answer."""
         claims = split_claims(text, len(contexts))
         report = Verification()
         if not claims:
             return Verified("", [], [], report)
         pool = self._scorer.sentences(contexts)
-        claim_vecs = self._scorer.vectors([c.text for c in claims])
+        checked = [in_context(c.text, question) for c in claims]
+        claim_vecs = self._scorer.vectors(checked)
         pool_vecs = self._scorer.vectors([ev.text for ev in pool]) if pool else None
-        for claim, vec in zip(claims, claim_vecs, strict=True):
-            scored = self._score(claim.text, vec, pool, pool_vecs)
+        for claim, wording, vec in zip(claims, checked, claim_vecs, strict=True):
+            scored = (
+                [] if echoes(claim.text, question) else self._score(wording, vec, pool, pool_vecs)
+            )
             report.sentences += 1
             report.invalid_markers += claim.invalid
             for source in claim.sources:
                 report.checked += 1
                 own = [ev for ev in scored if ev.context is contexts[source - 1]]
                 if own and own[0].score >= self.threshold:
-                    report.supported += 1
                     claim.evidence.append(own[0])
-                else:
-                    report.dropped += 1
+            if 1 < len(claim.sources) > len(claim.evidence):
+                claim.evidence = self._by_clause(claim, contexts, pool, pool_vecs)
+            if claim.evidence and not self._covered(claim.text, claim.evidence, pool):
+                claim.evidence = []  # each source says part of it; together not all of it
+            report.supported += len(claim.evidence)
+            report.dropped += len(claim.sources) - len(claim.evidence)
             if claim.evidence:
                 report.kept += 1
-            elif scored and scored[0].score >= self.threshold:
-                claim.evidence.append(scored[0])  # re-attributed to the source that supports it
+                continue
+            best = next(
+                (
+                    ev
+                    for ev in scored[:5]
+                    if ev.score >= self.threshold and self._covered(claim.text, [ev], pool)
+                ),
+                None,
+            )
+            if best is not None:
+                claim.evidence.append(best)  # re-attributed to the source that supports it
                 report.reattributed += 1
             else:
                 report.unsupported += 1
         return self._assemble(claims, report)
+
+    def _by_clause(
+        self,
+        claim: Claim,
+        contexts: list[Context],
+        pool: list[Evidence],
+        pool_vecs: np.ndarray | None,
+    ) -> list[Evidence]:
+        """Evidence for a sentence that joins two sources' facts ("X [1], and Y [2]"): each
+        cited source's best sentence for one of its clauses."""
+        parts = [p for p in _JOINS.split(claim.text) if len(content_terms(p)) >= MIN_CLAIM_WORDS]
+        if len(parts) < 2 or pool_vecs is None:
+            return claim.evidence
+        found: dict[int, Evidence] = {}
+        for part, vec in zip(parts, self._scorer.vectors(parts), strict=True):
+            for ev in self._score(part, vec, pool, pool_vecs):
+                source = next(i for i, c in enumerate(contexts) if c is ev.context) + 1
+                if source in claim.sources and ev.score >= self.threshold:
+                    if source not in found or found[source].score < ev.score:
+                        found[source] = ev
+        return [found[s] for s in claim.sources if s in found]
+
+    @staticmethod
+    def _covered(claim: str, evidence: list[Evidence], pool: list[Evidence]) -> bool:
+        """Whether the evidence sentences (with their neighbours) state all of `claim`."""
+        windows = [_window(ev, pool) for ev in evidence]
+        documents = [f"{ev.context.title}\n{ev.context.text}" for ev in evidence]
+        if any(negation_flipped(claim, ev.text) for ev in evidence):
+            return False
+        terms = content_terms(claim)
+        if len(terms) <= MIN_CLAIM_WORDS and not terms <= content_terms(" ".join(windows)):
+            return False  # a short answer's own words must be in the evidence
+        return uncovered(claim, windows, documents) is None
 
     def _score(
         self, claim: str, vec: np.ndarray, pool: list[Evidence], pool_vecs: np.ndarray | None
@@ -186,10 +239,29 @@ class Verifier:
                 marker = f"[{numbers[key]}]"
                 if marker not in markers:
                     markers.append(marker)
-            if not markers:
+            if not markers:  # what no source supports is not part of the answer
                 unsupported.append(claim.text)
-            parts.append(claim.gap + with_markers(claim.text, "".join(markers)))
+                continue
+            gap = claim.gap if parts else ""
+            parts.append(gap + with_markers(claim.text, "".join(markers)))
         return Verified("".join(parts).strip(), citations, unsupported, report)
+
+
+def in_context(claim: str, question: str) -> str:
+    """The claim as checked: a short answer ("Alaska.", "Eight.") with the words of the
+    question it answers, so that it is verified as the statement it makes."""
+    if not question or len(content_terms(claim)) > MIN_CLAIM_WORDS:
+        return claim
+    return f"{question.rstrip(' ?')}: {claim}"
+
+
+def _window(ev: Evidence, pool: list[Evidence]) -> str:
+    """The evidence sentence and its neighbours in the same chunk."""
+    at = [i for i, p in enumerate(pool) if p.context is ev.context and p.start == ev.start]
+    if not at:
+        return ev.text
+    near = pool[max(0, at[0] - 1) : at[0] + 2]
+    return " ".join(p.text for p in near if p.context is ev.context)
 
 
 def apply_verified(answer: Answer, question: str, verified: Verified) -> None:
