@@ -52,7 +52,7 @@ APPENDED = {
 }
 MONTHS = "January February March April May June July August September October November December"
 _MONTHS = MONTHS.split()
-_NUMBER = re.compile(r"(?<![\w.,$])(\d{1,4})(?![\w.,]\d)")
+_NUMBER = re.compile(r"(?<![\w.,$/-])(\d{1,4})(?![\w/-]|[.,]\d)")
 _AUX = re.compile(r"\b(is|was|were|are|has|had|can|could|will|would)\s+(?!not\b)(?=[a-z])")
 _NOT = re.compile(r"\b(is|was|were|are|has|had|did|does|do|can|could|will|would) not\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")

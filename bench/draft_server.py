@@ -19,11 +19,17 @@ _AT = re.compile(r"\[@([^\]]+)\]")
 
 
 def resolve(draft: str, prompt: str) -> str:
-    """`draft` with each `[@FILE]` replaced by FILE's source number in `prompt`."""
-    numbers: dict[str, str] = {}
-    for n, file in _SOURCE.findall(prompt):
-        numbers.setdefault(file, n)
-    return _AT.sub(lambda m: f"[{numbers.get(m.group(1), '99')}]", draft)
+    """`draft` with each `[@FILE]` replaced by the number of FILE's source in `prompt` that
+    shares most words with the draft (a file may come as several chunks)."""
+    wanted = set(re.findall(r"\w+", draft.lower()))
+    best: dict[str, tuple[int, str]] = {}
+    for match in _SOURCE.finditer(prompt):
+        n, file = match.groups()
+        end = prompt.find("</source>", match.end())
+        shared = len(wanted & set(re.findall(r"\w+", prompt[match.end() : end].lower())))
+        if file not in best or shared > best[file][0]:
+            best[file] = (shared, n)
+    return _AT.sub(lambda m: f"[{best.get(m.group(1), (0, '99'))[1]}]", draft)
 
 
 class DraftServer:

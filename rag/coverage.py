@@ -10,18 +10,27 @@ placeholder is never a claim, and a question echoed back is not an answer.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from rag.text import content_terms, words
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|\b[\w.-]+\.(?:com|org|net|io|example)\b/\S*")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+_DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?=st\b|nd\b|rd\b|th\b|s\b|(?!\w))")
 _PLACEHOLDER = re.compile(r"<[^<>\n]{1,60}>|\{[^{}\n]{0,60}\}|\.\.\.\s*\]")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
+_NAME_SPAN = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_ACRONYM = re.compile(r"[A-Z]{2,}s?")
+SAME_SHAPE = 0.8  # share of words in the same order: the same sentence, reworded at most
 _CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s|\b(?:and|but|while|whereas|which|who|after which)\b")
 _NEGATORS = frozenset("not never no none nothing nobody neither nor cannot".split())
+_NEGATION_SCOPE = re.compile(r"[,;:()]|\b(?:but|yet|although|though|while|whereas)\b")
+_NEGATED_SPAN = re.compile(
+    r"\b(?:not|never|no|none|nothing|nobody|neither|nor|cannot|\w+n't)\b[^,;:()]*", re.I
+)
 NEGATION_REACH = 4  # content words after a negation that it governs
 MIN_CLAUSE_SHARE = 0.5  # share of a clause's content words the evidence must hold
 _WH = re.compile(r"^\s*(?:\w+\s+){0,3}?(who|whom|whose|what|when|where|which|why|how)\b", re.I)
@@ -35,16 +44,17 @@ _UNITS = {
 }  # fmt: skip
 
 
-def numbers(text: str) -> set[float]:
-    """The values of the numbers `text` states, in digits or words ("eight", "2,000")."""
-    found = set()
+def numbers(text: str) -> Counter[float]:
+    """The values of the numbers `text` states, in digits or words ("eight", "2,000", "23rd"),
+    each as often as it is stated."""
+    found: Counter[float] = Counter()
     for raw in _DIGITS.findall(text):
         compact = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", raw) else raw
         try:
-            found.add(float(compact.replace(",", ".")))
+            found[float(compact.replace(",", "."))] += 1
         except ValueError:
             continue
-    found |= {float(_UNITS[w]) for w in words(text) if w in _UNITS and w != "one"}
+    found.update(float(_UNITS[w]) for w in words(text) if w in _UNITS and w != "one")
     return found
 
 
@@ -69,23 +79,53 @@ def negation_flipped(claim: str, evidence: str) -> bool:
 
 
 def _denies(first: str, second: str) -> bool:
-    """`first` negates words of `second` that `second` does not negate."""
+    """`first` negates words of `second` that `second` does not negate (and that `first`
+    does not also state plainly elsewhere)."""
     denied = _governed(first)
     if not denied:
         return False
     plain = content_terms(second) - _governed(second)
-    return bool(denied & plain)
+    also = content_terms(_NEGATED_SPAN.sub(" ", first))
+    return bool((denied - also) & plain)
 
 
 def _governed(text: str) -> frozenset[str]:
-    tokens = words(text)
+    """Words a negation governs: the first few content words after it, within its clause."""
     governed: set[str] = set()
-    for i, token in enumerate(tokens):
-        if token in _NEGATORS or token.endswith("n't"):
-            after = [t for t in tokens[i + 1 : i + 8] if content_terms(t)][:NEGATION_REACH]
-            for t in after:
-                governed |= content_terms(t)
+    for clause in _NEGATION_SCOPE.split(text):
+        tokens = words(clause)
+        for i, token in enumerate(tokens):
+            if token in _NEGATORS or token.endswith("n't"):
+                after = [t for t in tokens[i + 1 : i + 8] if content_terms(t)][:NEGATION_REACH]
+                for t in after:
+                    governed |= content_terms(t)
     return frozenset(governed)
+
+
+def names_swapped(claim: str, evidence: str) -> bool:
+    """Whether `claim` is the evidence's sentence with its names in another order ("in
+    Sweden … in Britain" for "in Britain … in Sweden"): same words, other roles."""
+    ours, theirs = _NAME_SPAN.findall(claim), _NAME_SPAN.findall(evidence)
+    shared = [n for n in dict.fromkeys(ours) if n in theirs]
+    if len(shared) < 2:
+        return False
+    order = sorted(shared, key=theirs.index)
+    if shared == order:
+        return False
+    skeleton = [_skeleton(t) for t in (claim, evidence)]
+    matcher = difflib.SequenceMatcher(None, *skeleton, autojunk=False)
+    return matcher.ratio() >= SAME_SHAPE or _contains(skeleton[1], skeleton[0])
+
+
+def _skeleton(text: str) -> list[str]:
+    return words(_NAME_SPAN.sub(" NAME ", text))
+
+
+def _contains(longer: list[str], shorter: list[str]) -> bool:
+    """Whether `shorter` stands in `longer` nearly word for word."""
+    matcher = difflib.SequenceMatcher(None, longer, shorter, autojunk=False)
+    size = sum(block.size for block in matcher.get_matching_blocks())
+    return size >= SAME_SHAPE * len(shorter)
 
 
 def uncovered(claim: str, windows: Sequence[str], documents: Sequence[str]) -> str | None:
@@ -104,10 +144,12 @@ def uncovered(claim: str, windows: Sequence[str], documents: Sequence[str]) -> s
             return f"an address no source gives ({link})"
     missing = numbers(claim) - numbers(window)
     if missing:
-        return f"a number no cited sentence states ({sorted(missing)[0]:g})"
+        return f"a number no cited sentence states ({min(missing):g})"
     have = content_terms(document)
     named: set[str] = set()
-    for name in _NAME.findall(claim)[1:]:
+    found = _NAME.findall(claim)
+    # The first word is capitalised anyway; it counts as a name when it is an acronym ("CNN").
+    for name in found[1:] + [w for w in found[:1] if _ACRONYM.fullmatch(w)]:
         if not content_terms(name) <= have:
             return f"a name no cited source mentions ({name})"
         named |= content_terms(name)

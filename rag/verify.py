@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.cite import JUNK_MARKER, quote_citation
 from rag.conflicts import conflict_note, find_conflicts
-from rag.coverage import echoes, negation_flipped, numbers, uncovered
+from rag.coverage import echoes, names_swapped, negation_flipped, numbers, uncovered
 from rag.roles import misattributed
 from rag.scoring import Evidence, SentenceScorer
 from rag.text import content_terms, sentence_spans
@@ -96,9 +96,15 @@ def _sources(sentence: str, n_sources: int) -> tuple[list[int], int]:
 
 
 def claim_support(
-    claim: str, evidence: Evidence, claim_vec: np.ndarray, sent_vec: np.ndarray, weight: float
+    claim: str,
+    evidence: Evidence,
+    claim_vec: np.ndarray,
+    sent_vec: np.ndarray,
+    weight: float,
+    stated: str = "",
 ) -> float:
-    """How well one source sentence supports a claim, 0..1; numbers must match."""
+    """How well one source sentence supports a claim, 0..1; numbers must match (those of
+    `stated`, when the claim was given its question's words)."""
     wanted = content_terms(claim)
     if len(wanted) < MIN_CLAIM_WORDS:
         return 0.0  # "HACKED." or "Yes.": too little to check against any source
@@ -107,7 +113,7 @@ def claim_support(
     score = weight * float(claim_vec @ sent_vec) + (1 - weight) * lexical
     if lexical < MIN_SHARED_WORDS:
         score *= 0.5  # similar in tone but sharing few words: not evidence for the claim
-    if numbers(claim) - numbers(evidence.text):
+    if not numbers(stated or claim) <= numbers(evidence.text):
         score *= 0.5  # a number the source does not state is not supported by it ("eight" = 8)
     document = content_terms(f"{evidence.context.title} {evidence.context.text}")
     if any(not content_terms(name) <= document for name in _NAME.findall(claim)[1:]):
@@ -142,7 +148,9 @@ class Verifier:
         pool_vecs = self._scorer.vectors([ev.text for ev in pool]) if pool else None
         for claim, wording, vec in zip(claims, checked, claim_vecs, strict=True):
             scored = (
-                [] if echoes(claim.text, question) else self._score(wording, vec, pool, pool_vecs)
+                []
+                if echoes(claim.text, question)
+                else self._score(wording, vec, pool, pool_vecs, claim.text)
             )
             report.sentences += 1
             report.invalid_markers += claim.invalid
@@ -187,21 +195,25 @@ class Verifier:
         parts = [p for p in _JOINS.split(claim.text) if len(content_terms(p)) >= MIN_CLAIM_WORDS]
         if len(parts) < 2 or pool_vecs is None:
             return claim.evidence
-        found: dict[int, Evidence] = {}
+        # A source is its article: a fact in the next chunk of a cited file is still cited.
+        files = [contexts[s - 1].source_file for s in claim.sources]
+        found: dict[str, Evidence] = {}
         for part, vec in zip(parts, self._scorer.vectors(parts), strict=True):
             for ev in self._score(part, vec, pool, pool_vecs):
-                source = next(i for i, c in enumerate(contexts) if c is ev.context) + 1
-                if source in claim.sources and ev.score >= self.threshold:
-                    if source not in found or found[source].score < ev.score:
-                        found[source] = ev
-        return [found[s] for s in claim.sources if s in found]
+                file = ev.context.source_file
+                if file in files and ev.score >= self.threshold:
+                    if file not in found or found[file].score < ev.score:
+                        found[file] = ev
+        return [found[f] for f in dict.fromkeys(files) if f in found]
 
     @staticmethod
     def _covered(claim: str, evidence: list[Evidence], pool: list[Evidence]) -> bool:
         """Whether the evidence sentences (with their neighbours) state all of `claim`."""
         windows = [_window(ev, pool) for ev in evidence]
         documents = [f"{ev.context.title}\n{ev.context.text}" for ev in evidence]
-        if any(negation_flipped(claim, ev.text) for ev in evidence):
+        if any(
+            negation_flipped(claim, ev.text) or names_swapped(claim, ev.text) for ev in evidence
+        ):
             return False
         terms = content_terms(claim)
         if len(terms) <= MIN_CLAIM_WORDS and not terms <= content_terms(" ".join(windows)):
@@ -209,14 +221,19 @@ class Verifier:
         return uncovered(claim, windows, documents) is None
 
     def _score(
-        self, claim: str, vec: np.ndarray, pool: list[Evidence], pool_vecs: np.ndarray | None
+        self,
+        claim: str,
+        vec: np.ndarray,
+        pool: list[Evidence],
+        pool_vecs: np.ndarray | None,
+        stated: str = "",
     ) -> list[Evidence]:
         if pool_vecs is None:
             return []
         weight = self._scorer.config.semantic_weight
         scored = []
         for ev, pv in zip(pool, pool_vecs, strict=True):
-            score = claim_support(claim, ev, vec, pv, weight)
+            score = claim_support(claim, ev, vec, pv, weight, stated)
             if score >= self.threshold and misattributed(claim, ev.text):
                 score = 0.0  # same words, another doer: "delivered by Melania" is not support
             scored.append(Evidence(ev.context, ev.start, ev.end, round(score, 4)))
