@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+.PHONY: setup index run test test-llm lint format eval bench-llm bench-claims bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ test-llm: setup $(VENV)/.llm-installed
 
 bench-llm: setup $(VENV)/.llm-installed
 	$(PY) -m bench.llm $(BENCH)
+
+# The verifier on correct and wrong claims, through the generative path; BASELINE=DIR (e.g. a
+# `git worktree add /tmp/base main`) adds that checkout's figures, measured in the same run.
+bench-claims: setup
+	$(PY) -m bench.claims $(if $(BASELINE),--baseline $(BASELINE)) $(BENCH)
 
 # The articles suite offline; fails if answers fall under the bars measured when it shipped.
 eval: setup

@@ -196,8 +196,8 @@ def _changed_number(body: str, h: int) -> tuple[str, str] | None:
     for value, word in NUMBER_WORDS.items():
         found = re.search(rf"\b{word}\b", body)
         if found:
-            new = str(value * 2 + 3)
-            return body[: found.start()] + new + body[found.end() :], new
+            digits = str(value * 2 + 3)
+            return body[: found.start()] + digits + body[found.end() :], digits
     return None
 
 

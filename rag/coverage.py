@@ -29,9 +29,11 @@ _CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s|\b(?:and|but|while|whereas|which|wh
 _NEGATORS = frozenset("not never no none nothing nobody neither nor cannot".split())
 _NEGATION_SCOPE = re.compile(r"[,;:()]|\b(?:but|yet|although|though|while|whereas)\b")
 _NEGATED_SPAN = re.compile(
-    r"\b(?:not|never|no|none|nothing|nobody|neither|nor|cannot|\w+n't)\b[^,;:()]*", re.I
+    r"\b(?:not|never|no|none|nothing|nobody|neither|nor|cannot|\w+n't)\b"
+    r"(?:(?!\b(?:but|yet|although|though|while|whereas)\b)[^,;:()])*",
+    re.I,
 )
-NEGATION_REACH = 4  # content words after a negation that it governs
+NEGATION_REACH = 2  # content words after a negation that it governs (the predicate)
 MIN_CLAUSE_SHARE = 0.5  # share of a clause's content words the evidence must hold
 _WH = re.compile(r"^\s*(?:\w+\s+){0,3}?(who|whom|whose|what|when|where|which|why|how)\b", re.I)
 _UNITS = {
@@ -84,9 +86,12 @@ def _denies(first: str, second: str) -> bool:
     denied = _governed(first)
     if not denied:
         return False
-    plain = content_terms(second) - _governed(second)
-    also = content_terms(_NEGATED_SPAN.sub(" ", first))
-    return bool((denied - also) & plain)
+    return bool((denied - _plain_terms(first)) & _plain_terms(second))
+
+
+def _plain_terms(text: str) -> frozenset[str]:
+    """The content words `text` states without a negation governing them."""
+    return content_terms(_NEGATED_SPAN.sub(" ", text))
 
 
 def _governed(text: str) -> frozenset[str]:
@@ -112,9 +117,9 @@ def names_swapped(claim: str, evidence: str) -> bool:
     order = sorted(shared, key=theirs.index)
     if shared == order:
         return False
-    skeleton = [_skeleton(t) for t in (claim, evidence)]
-    matcher = difflib.SequenceMatcher(None, *skeleton, autojunk=False)
-    return matcher.ratio() >= SAME_SHAPE or _contains(skeleton[1], skeleton[0])
+    ours_shape, their_shape = _skeleton(claim), _skeleton(evidence)
+    matcher = difflib.SequenceMatcher(None, ours_shape, their_shape, autojunk=False)
+    return matcher.ratio() >= SAME_SHAPE or _contains(their_shape, ours_shape)
 
 
 def _skeleton(text: str) -> list[str]:

@@ -157,8 +157,12 @@ class Verifier:
             for source in claim.sources:
                 report.checked += 1
                 own = [ev for ev in scored if ev.context is contexts[source - 1]]
-                if own and own[0].score >= self.threshold:
-                    claim.evidence.append(own[0])
+                # The best sentence that does not deny the claim: a source may say X in one
+                # sentence and quote someone denying X in the next.
+                agreeing = (ev for ev in own[:3] if _agrees(claim.text, ev.text))
+                best = next(agreeing, None)
+                if best is not None and best.score >= self.threshold:
+                    claim.evidence.append(best)
             if 1 < len(claim.sources) > len(claim.evidence):
                 claim.evidence = self._by_clause(claim, contexts, pool, pool_vecs)
             if claim.evidence and not self._covered(claim.text, claim.evidence, pool):
@@ -211,9 +215,7 @@ class Verifier:
         """Whether the evidence sentences (with their neighbours) state all of `claim`."""
         windows = [_window(ev, pool) for ev in evidence]
         documents = [f"{ev.context.title}\n{ev.context.text}" for ev in evidence]
-        if any(
-            negation_flipped(claim, ev.text) or names_swapped(claim, ev.text) for ev in evidence
-        ):
+        if not all(_agrees(claim, ev.text) for ev in evidence):
             return False
         terms = content_terms(claim)
         if len(terms) <= MIN_CLAIM_WORDS and not terms <= content_terms(" ".join(windows)):
@@ -270,6 +272,12 @@ def in_context(claim: str, question: str) -> str:
     if not question or len(content_terms(claim)) > MIN_CLAIM_WORDS:
         return claim
     return f"{question.rstrip(' ?')}: {claim}"
+
+
+def _agrees(claim: str, sentence: str) -> bool:
+    """Neither denies what the other states, and the claim keeps the sentence's names in
+    their roles."""
+    return not negation_flipped(claim, sentence) and not names_swapped(claim, sentence)
 
 
 def _window(ev: Evidence, pool: list[Evidence]) -> str:

@@ -153,7 +153,9 @@ def read_stream(
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         if len(buffer) > cap:
-            completion.cut = "size"  # one endless event: never buffered whole
+            completion.cut = "size"  # one endless event: never buffered whole, its start kept
+            if buffer.startswith(b"data:"):
+                emit(partial_content(bytes(buffer[:cap])))
             return
         for line in lines:
             if not line.startswith(b"data:"):
