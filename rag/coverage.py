@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from rag.answertype import expected_type
 from rag.text import content_terms, words
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|\b[\w.-]+\.(?:com|org|net|io|example)\b/\S*")
@@ -23,6 +24,11 @@ _DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?=st\b|nd\b|rd\b|th\b|s\b|(?!\w
 _PLACEHOLDER = re.compile(r"<[^<>\n]{1,60}>|\{[^{}\n]{0,60}\}|\.\.\.\s*\]")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _NAME_SPAN = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_MONTH = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(?:century|decade|"
+    r"year|spring|summer|autumn|fall|winter|today|yesterday)\b",
+    re.I,
+)
 _ACRONYM = re.compile(r"[A-Z]{2,}s?")
 SAME_SHAPE = 0.8  # share of words in the same order: the same sentence, reworded at most
 _CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s|\b(?:and|but|while|whereas|which|who|after which)\b")
@@ -72,6 +78,16 @@ def echoes(claim: str, question: str) -> bool:
     if not question or not _WH.search(question):
         return False  # "Did X happen?" is answered by restating X
     return content_terms(claim) <= content_terms(question)
+
+
+def fits(claim: str, question: str) -> bool:
+    """Whether a short answer is of the kind its question asks for: a "when" or "how many"
+    is answered by a date or a number, not by a word ("HACKED")."""
+    if not question or len(content_terms(claim)) > 2:
+        return True
+    if expected_type(question) in ("date", "number"):
+        return bool(numbers(claim)) or bool(_MONTH.search(claim))
+    return True
 
 
 def negation_flipped(claim: str, evidence: str) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.cite import JUNK_MARKER, quote_citation
 from rag.conflicts import conflict_note, find_conflicts
-from rag.coverage import echoes, names_swapped, negation_flipped, numbers, uncovered
+from rag.coverage import echoes, fits, names_swapped, negation_flipped, numbers, uncovered
 from rag.roles import misattributed
 from rag.scoring import Evidence, SentenceScorer
 from rag.text import content_terms, sentence_spans
@@ -149,7 +149,7 @@ class Verifier:
         for claim, wording, vec in zip(claims, checked, claim_vecs, strict=True):
             scored = (
                 []
-                if echoes(claim.text, question)
+                if echoes(claim.text, question) or not fits(claim.text, question)
                 else self._score(wording, vec, pool, pool_vecs, claim.text)
             )
             report.sentences += 1
@@ -218,8 +218,9 @@ class Verifier:
         if not all(_agrees(claim, ev.text) for ev in evidence):
             return False
         terms = content_terms(claim)
-        if len(terms) <= MIN_CLAIM_WORDS and not terms <= content_terms(" ".join(windows)):
-            return False  # a short answer's own words must be in the evidence
+        stated = content_terms(" ".join(ev.text for ev in evidence))
+        if len(terms) <= MIN_CLAIM_WORDS and not terms <= stated:
+            return False  # a short answer's own words must be in the evidence sentence
         return uncovered(claim, windows, documents) is None
 
     def _score(

@@ -145,12 +145,20 @@ def bounded(
 def read_stream(
     chunks: Iterable[bytes], emit: Emit, stop: threading.Event, completion: Completion, cap: int
 ) -> None:
-    """Parse an SSE chat-completion stream, emitting its text; lines over `cap` bytes end it."""
+    """Parse an SSE chat-completion stream, emitting its text; lines over `cap` bytes end it.
+
+    A server that ignores `stream` and answers with one JSON body is read as a body.
+    """
     buffer = b""
+    head = bytearray()  # what came before any event: a JSON body, if no event ever comes
+    events = False
     for chunk in chunks:
         if stop.is_set():
             return
+        if not events:
+            head += chunk[: max(0, cap + 1 - len(head))]
         buffer += chunk
+        events = events or b"data:" in head[:cap]
         *lines, buffer = buffer.split(b"\n")
         if len(buffer) > cap:
             completion.cut = "size"  # one endless event: never buffered whole, its start kept
@@ -164,6 +172,8 @@ def read_stream(
             if payload == b"[DONE]":
                 return
             _take_chunk(json.loads(payload), emit, completion)
+    if not events and head.strip():
+        read_body([bytes(head)], emit, stop, completion, cap)
 
 
 def _take_chunk(data: Any, emit: Emit, completion: Completion) -> None:
