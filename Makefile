@@ -11,7 +11,7 @@ help:
 		| expand -t 24
 
 .DEFAULT_GOAL := help
-.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-claims bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed ## create .venv and install the package with the dev extra
 
@@ -58,6 +58,11 @@ test-llm: setup $(VENV)/.llm-installed ## the generative path against a real lla
 
 bench-llm: setup $(VENV)/.llm-installed ## citations of a real model (SmolLM2-135M on llama.cpp)
 	$(PY) -m bench.llm $(BENCH)
+
+# The verifier on correct and wrong claims, through the generative path; BASELINE=DIR (e.g. a
+# `git worktree add /tmp/base main`) adds that checkout's figures, measured in the same run.
+bench-claims: setup ## the verifier on true and wrong claims, old and new
+	$(PY) -m bench.claims $(if $(BASELINE),--baseline $(BASELINE)) $(BENCH)
 
 # The articles suite offline; fails if answers fall under the bars measured when it shipped.
 eval: setup ## the articles suite offline, gated on its metric bars

@@ -1,5 +1,6 @@
 """What a real model does to citations: answerable dev-bench questions through OpenAI mode
-against llama.cpp's server with SmolLM2-135M-Instruct (see `devtools.llm_server`).
+against llama.cpp's server with SmolLM2-135M-Instruct (see `devtools.llm_server`), each asked
+twice: `Pipeline.answer()` (CLI, `rag.answer()`, evals) and `stream_answer()` (the chat).
 
     python -m bench.llm [--bench DIR] [--limit 100] [--seed 0] [--out FILE]
 
@@ -9,7 +10,9 @@ its quote — for the draft, the best sentence of the cited chunk — holds ever
 least 60% of the content words of its sentence. Reported: citation precision before and after
 verification, the share of draft sentences dropped (no support) or re-attributed, refusals (the
 model's own, and answers the verifier turned into refusals because nothing was supported),
-latency per answer and tokens. Prints a table and writes JSON (default evals/results/llm.json).
+latency per answer and tokens, and the share of questions whose streamed and non-streamed
+verified answers are identical (text and citations). Prints a table and writes JSON
+(default evals/results/llm.json).
 """
 
 from __future__ import annotations
@@ -91,11 +94,19 @@ def run(
             started = time.perf_counter()
             try:
                 answer = pipeline.answer(question["question"])
+                middle = time.perf_counter()
+                streamed = list(pipeline.stream_answer(question["question"]))[-1]
             except Exception as exc:  # recorded, the run goes on
                 rows.append({"id": question["id"], "error": f"{type(exc).__name__}: {exc}"})
                 continue
+            assert isinstance(streamed, Answer)
             row = measure(answer, drafts[0] if drafts else None, question)
-            rows.append({**row, "latency_s": time.perf_counter() - started})
+            row["same_when_streamed"] = (answer.text, answer.citations) == (
+                streamed.text,
+                streamed.citations,
+            )
+            row["streamed_latency_s"] = time.perf_counter() - middle
+            rows.append({**row, "latency_s": middle - started})
             with partial.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(rows[-1], default=str) + "\n")
             print(f"{n}/{len(questions)} answered", end="\r", flush=True)
@@ -107,9 +118,9 @@ def _record_drafts(pipeline: Pipeline) -> list[tuple[str, list[Context]]]:
     seen: list[tuple[str, list[Context]]] = []
     verify = pipeline.verifier.verify
 
-    def recording(text: str, contexts: list[Context]) -> Verified:
+    def recording(text: str, contexts: list[Context], question: str = "") -> Verified:
         seen.append((text, contexts))
-        return verify(text, contexts)
+        return verify(text, contexts, question)
 
     pipeline.verifier.verify = recording  # type: ignore[method-assign]
     return seen
@@ -167,6 +178,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         / max(1, len(ok)),
         "gold_in_answer": sum(r["gold_in_answer"] for r in ok) / max(1, len(ok)),
         "incomplete": sum(r["incomplete"] for r in ok) / max(1, len(ok)),
+        "same_when_streamed": sum(r["same_when_streamed"] for r in ok) / max(1, len(ok)),
+        "streamed_p50_s": statistics.median([r["streamed_latency_s"] for r in ok] or [0.0]),
         "latency_p50_s": statistics.median(latencies),
         "latency_p95_s": latencies[int(0.95 * (len(latencies) - 1))],
         "prompt_tokens": statistics.mean(r["prompt_tokens"] for r in ok) if ok else 0,
@@ -186,7 +199,9 @@ COLUMNS = [
     ("model refusals", "{model_refusals:.2f}"),
     ("verifier refusals", "{verifier_refusals:.2f}"),
     ("gold in answer", "{gold_in_answer:.2f}"),
+    ("same streamed", "{same_when_streamed:.2f}"),
     ("p50 s", "{latency_p50_s:.1f}"),
+    ("streamed p50 s", "{streamed_p50_s:.1f}"),
     ("p95 s", "{latency_p95_s:.1f}"),
     ("prompt tok", "{prompt_tokens:.0f}"),
     ("compl tok", "{completion_tokens:.0f}"),

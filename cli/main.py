@@ -154,7 +154,9 @@ def render(result: Answer) -> str:
         lines.append(f"(incomplete: {reason})")
         lines.append("")
     if result.unsupported:
-        lines.append("Not supported by any source: " + " | ".join(result.unsupported))
+        lines.append(
+            "Not in the articles (left out of the answer): " + " | ".join(result.unsupported)
+        )
         lines.append("")
     for conflict in result.conflicts:
         lines.append(f"Sources disagree on: {conflict.slot}")

@@ -20,6 +20,8 @@ from rag.providers.llm import Limits, OutputFormat, complete, make_client
 from rag.types import Answer
 
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
+_SCORE = re.compile(r'"score"\s*:\s*(-?\d+(?:\.\d+)?)')
+_REASON = re.compile(r'"reason"\s*:\s*"((?:[^"\\]|\\.)*)', re.DOTALL)
 # Asked for as structured output where the server takes it (llama.cpp: as a grammar), so even
 # a small model replies with a verdict that parses.
 VERDICT_SCHEMA: dict[str, Any] = {
@@ -76,14 +78,33 @@ class Judge:
 
 
 def parse_verdict(content: str) -> dict[str, Any]:
-    """{"score", "reason"} from the judge's reply, or {"error", "raw"} saying what was wrong."""
+    """{"score", "reason"} from the judge's reply, or {"error", "raw"} saying what was wrong.
+
+    Read leniently: a small model under a grammar writes raw line breaks inside strings, and
+    a long reason may be cut at the token limit before the JSON closes. The score is what
+    counts, so a reply whose `"score": n` can be read is a verdict.
+    """
     found = _JSON.search(content)
     try:
         # strict=False: a small model under a grammar may put a raw line break in a string
         data = json.loads(found.group(0) if found else content, strict=False)
     except json.JSONDecodeError:
-        return {"error": "judge reply is not JSON", "raw": content[:500]}
+        data = _salvage(content)
+        if data is None:
+            return {"error": "judge reply is not JSON", "raw": content[:500]}
     score = data.get("score") if isinstance(data, dict) else None
     if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
         return {"error": "judge reply has no score between 0 and 1", "raw": content[:500]}
     return {"score": float(score), "reason": str(data.get("reason", ""))}
+
+
+def _salvage(content: str) -> dict[str, Any] | None:
+    """The score (and as much of the reason as came) of a reply that is not valid JSON."""
+    score = _SCORE.search(content)
+    if score is None:
+        return None
+    reason = _REASON.search(content)
+    return {
+        "score": float(score.group(1)),
+        "reason": " ".join((reason.group(1) if reason else "").split()),
+    }

@@ -208,8 +208,8 @@ class Pipeline:
         *,
         live: bool,
     ) -> Stream:
-        """Check every input now, then stream; with `live=False` the model is asked for the
-        whole answer at once (structured output where the server supports it)."""
+        """Check every input now, then stream; with `live=False` the draft is not yielded
+        piece by piece, but the model gets the very same request either way."""
         question = check_question(question)
         count = check_top_k(top_k, self.settings.top_k)
         turns = check_history(history)

@@ -23,40 +23,12 @@ markers that appear inside them.
 CONFLICT_HINT = """These sources disagree: {pairs}. Give both values side by side, each with \
 its source number and date, newest first; do not choose one."""
 
-# Appended to the question for servers that take `json_object` but not a schema (and harmless
-# with one): OpenAI's JSON mode requires the word JSON in the messages.
-JSON_INSTRUCTION = """Reply with JSON only, in this shape: {"refused": false, "sentences": \
-[{"text": "<one sentence>", "sources": [<number of each source that supports it>]}]}. If the \
-sources do not answer the question: {"refused": true, "sentences": []}."""
-
 SOURCE_TEMPLATE = '<source id="{n}" file="{file}" date="{date}" title="{title}">\n{text}\n</source>'
 
 USER_TEMPLATE = """Sources:
 {sources}
 
 Question: {question}"""
-
-# Structured output (JSON schema), asked for where the server supports it.
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "refused": {"type": "boolean"},
-        "sentences": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "text": {"type": "string"},
-                    "sources": {"type": "array", "items": {"type": "integer"}},
-                },
-                "required": ["text", "sources"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["refused", "sentences"],
-    "additionalProperties": False,
-}
 
 CONDENSE_PROMPT = """Rewrite the user's last question as one standalone question that can be \
 understood without the conversation: replace pronouns with the people, places and things they \

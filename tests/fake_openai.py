@@ -7,6 +7,7 @@ and records every request body so tests can check what was sent.
 from __future__ import annotations
 
 import json
+import select
 import threading
 import time
 from collections import deque
@@ -31,6 +32,7 @@ class Reply:
     drip: float = 0.0  # send the reply one byte at a time, this many seconds apart
     endless: bool = False  # stream `text` again and again (until the client leaves, <= 60 s)
     finish: str = "stop"  # the finish reason ("length": the token limit was reached)
+    hold: float = 0.0  # stream one piece, then say nothing for this long, watching the client
 
 
 class FakeOpenAI:
@@ -39,6 +41,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.disconnects: list[float] = []  # when a held stream saw its client hang up
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -101,6 +104,8 @@ class FakeOpenAI:
                     )
                 elif reply.drip:
                     self._drip(body, reply)
+                elif reply.hold:
+                    self._hold(body["model"], reply)
                 elif reply.endless:
                     self._send_endless(body["model"], reply)
                 elif body.get("stream"):
@@ -123,6 +128,20 @@ class FakeOpenAI:
                     self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                     time.sleep(reply.drip)
+
+            def _hold(self, model: str, reply: Reply) -> None:
+                """Like a server still generating: one piece, then silence; a client that
+                closes the connection is seen at once (its socket reads as ended)."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self._event(_chunk(model, {"content": reply.text}, None))
+                stop_at = time.monotonic() + reply.hold
+                while time.monotonic() < stop_at:
+                    ready, _, _ = select.select([self.connection], [], [], 0.05)
+                    if ready and not self.connection.recv(1):
+                        fake.disconnects.append(time.monotonic())
+                        return
 
             def _send_endless(self, model: str, reply: Reply) -> None:
                 self.send_response(200)

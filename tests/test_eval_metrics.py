@@ -163,3 +163,15 @@ def test_judge_verdicts_parse_or_say_why() -> None:
     assert parse_verdict("I think it is right")["error"] == "judge reply is not JSON"
     assert "no score" in parse_verdict('{"score": 7}')["error"]
     assert "no score" in parse_verdict('{"score": true}')["error"]
+
+
+def test_a_small_models_broken_verdict_is_read_leniently() -> None:
+    # SmolLM2 under llama.cpp's grammar: a raw line break in the reason, or a reason cut at
+    # the token limit before the JSON closes. The score is there, so the verdict counts.
+    assert parse_verdict('{"score": 1, "reason": "says\nSlovenia"}') == {
+        "score": 1.0,
+        "reason": "says\nSlovenia",
+    }
+    cut = parse_verdict('{"score": 0.5, "reason": "the answer names the place but')
+    assert cut == {"score": 0.5, "reason": "the answer names the place but"}
+    assert "no score" in parse_verdict('{"score": 3, "reason": "x')["error"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from rag import Answer, Pipeline, ProviderError, Settings
@@ -44,7 +42,7 @@ def test_markers_are_renumbered_and_quoted(
     assert result.verification.dropped == 1 and result.unsupported == []
     assert result.usage is not None and result.usage.total_tokens > 0
     body = fake_openai.requests[0]["body"]
-    assert body["model"] == "local-model-7b" and body.get("stream") in (None, False)
+    assert body["model"] == "local-model-7b" and body["stream"] is True  # one request shape
     assert '<source id="1"' in body["messages"][-1]["content"]
     assert fake_openai.requests[0]["auth"] == "Bearer sk-test-key"
 
@@ -76,7 +74,7 @@ def test_unsupported_sentence_is_marked(sample_settings: Settings, fake_openai: 
     fake_openai.script(f"{HANDED} [{alaska}]. {invented} [{alaska}].")
     result = pipeline.answer(QUESTION)
     assert result.unsupported == [invented + "."]
-    assert result.text == f"{HANDED} [1]. {invented}."
+    assert result.text == f"{HANDED} [1]."  # not in the answer body: kept apart, marked
     assert len(result.citations) == 1
 
 
@@ -112,75 +110,20 @@ def test_provider_error_is_clear(sample_settings: Settings, fake_openai: FakeOpe
     assert len(fake_openai.requests) == 2  # one retry, then the error
 
 
-def test_structured_output_is_used_and_verified(
+def test_every_surface_sends_the_same_request(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
     pipeline = openai_pipeline(sample_settings, fake_openai)
     alaska = _source(pipeline, "000", "by hand")
-    invented = "The letter was sealed with wax in Paris"
-    structured = {
-        "refused": False,
-        "sentences": [
-            {"text": HANDED + ".", "sources": [alaska]},
-            {"text": invented + ".", "sources": [alaska]},
-        ],
-    }
-    fake_openai.script(json.dumps(structured))
-    result = pipeline.answer(QUESTION)
-    body = fake_openai.requests[0]["body"]
-    assert body["response_format"]["type"] == "json_schema"
-    assert result.text == f"{HANDED} [1]. {invented}."
-    assert result.unsupported == [invented + "."]
-
-
-def test_server_without_structured_output_falls_back_to_markers(
-    sample_settings: Settings, fake_openai: FakeOpenAI
-) -> None:
-    pipeline = openai_pipeline(sample_settings, fake_openai)
-    alaska = _source(pipeline, "000", "by hand")
-    fake_openai.script(Reply(status=400), f"{HANDED} [{alaska}].", f"{HANDED} [{alaska}].")
-    first = pipeline.answer(QUESTION)
-    second = pipeline.answer(QUESTION)
-    assert first.text == second.text == f"{HANDED} [1]."
-    sent = [(r["body"].get("response_format") or {}).get("type") for r in fake_openai.requests]
-    assert sent == ["json_schema", "json_object", "json_object"]  # learnt once, remembered
-    assert "JSON" in fake_openai.requests[1]["body"]["messages"][-1]["content"]
-
-
-@pytest.mark.parametrize(
-    "refusal",
-    [
-        Reply(status=500, message="Input should be 'text' or 'json_object'"),  # llama.cpp
-        Reply(status=422, message="response_format: unsupported"),
-        Reply(status=501, message="json_schema is not implemented"),
-    ],
-)
-def test_any_refusal_of_the_format_falls_back_without_retries(
-    sample_settings: Settings, fake_openai: FakeOpenAI, refusal: Reply
-) -> None:
-    pipeline = openai_pipeline(sample_settings, fake_openai, max_retries=3)
-    alaska = _source(pipeline, "000", "by hand")
-    fake_openai.script(refusal, Reply(status=500, message="'json_object' is not supported"))
-    fake_openai.script(f"{HANDED} [{alaska}].", f"{HANDED} [{alaska}].")
-    first, second = pipeline.answer(QUESTION), pipeline.answer(QUESTION)
-    assert first.text == second.text == f"{HANDED} [1]."
-    sent = [(r["body"].get("response_format") or {}).get("type") for r in fake_openai.requests]
-    assert sent == ["json_schema", "json_object", None, None]  # no retry of a refused format
-
-
-def test_a_server_error_while_probing_is_retried_not_taken_for_a_refusal(
-    sample_settings: Settings, fake_openai: FakeOpenAI
-) -> None:
-    pipeline = openai_pipeline(sample_settings, fake_openai, max_retries=2)
-    alaska = _source(pipeline, "000", "by hand")
-    structured = json.dumps(
-        {"refused": False, "sentences": [{"text": HANDED, "sources": [alaska]}]}
-    )
-    fake_openai.script(Reply(status=503, headers={"Retry-After": "0"}), structured, structured)
-    assert pipeline.answer(QUESTION).text == f"{HANDED} [1]."
-    assert pipeline.answer(QUESTION).text == f"{HANDED} [1]."
-    sent = [(r["body"].get("response_format") or {}).get("type") for r in fake_openai.requests]
-    assert sent == ["json_schema"] * 3
+    fake_openai.script(f"{HANDED} [{alaska}].", Reply(f"{HANDED} [{alaska}].", pieces=9))
+    plain = pipeline.answer(QUESTION)
+    streamed = list(pipeline.stream_answer(QUESTION))[-1]
+    assert isinstance(streamed, Answer) and plain.text == streamed.text == f"{HANDED} [1]."
+    first, second = (r["body"] for r in fake_openai.requests)
+    assert first == second  # answer() and the chat's stream: the very same request
+    assert "response_format" not in first and first["stream"] is True
+    prompt = " ".join(m["content"] for m in first["messages"])
+    assert "JSON" not in prompt and "<one sentence>" not in prompt  # nothing to copy
 
 
 def test_max_tokens_is_sent(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:

@@ -227,7 +227,10 @@ def keep_stopped(pipeline: Pipeline, turns: list[dict[str, Any]]) -> None:
         text=partial["text"],
         mode=pipeline.mode,
         incomplete=True,
-        incomplete_reason="You stopped it before it finished; ask again or press Regenerate.",
+        incomplete_reason=(
+            "You stopped it before it finished, so it was not checked against the articles; "
+            "ask again or press Regenerate."
+        ),
     )
     _keep_turn(pipeline, partial["question"], answer, partial["filters"], turns, rerun=False)
 
@@ -286,6 +289,7 @@ def _stream(
 
     shown = st.empty()
     with shown.container():
+        st.caption("Draft, not yet checked against the articles…")
         st.write_stream(pieces())
     answer = final[-1]
     if answer.refused:

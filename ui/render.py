@@ -136,9 +136,12 @@ def show_answer(answer: Answer, aid: str, article: Reader, *, filtered: bool = F
     if answer.incomplete:
         reason = answer.incomplete_reason or "The provider stopped before finishing."
         st.warning(f"This answer is incomplete. {md(reason)}", icon="✂️")
-    if answer.unsupported:
-        listed = "; ".join(f"“{answer_md(s)}”" for s in answer.unsupported)
-        st.warning(f"Not supported by any retrieved source: {listed}", icon="⚠️")
+    if answer.unsupported:  # left out of the answer: shown apart, collapsed, marked
+        with st.expander(
+            f"Not in the articles ({len(answer.unsupported)}), left out of the answer"
+        ):
+            for sentence in answer.unsupported:
+                st.markdown(f"- “{answer_md(sentence)}”")
     if answer.citations:
         st.html(sources_html(answer, aid, article))
         with st.expander("Copy as Markdown"):

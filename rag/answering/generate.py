@@ -20,13 +20,12 @@ from rag.providers.llm import (
     CONDENSE_MAX_TOKENS,
     Completion,
     Limits,
-    OutputFormat,
     chat,
     condense_with_model,
     estimate_cost,
 )
 from rag.text.tokens import count_tokens
-from rag.trust.cite import MarkerRewriter, draft_from_json, strip_controls
+from rag.trust.cite import MarkerRewriter, strip_controls
 from rag.trust.conflicts import SourceConflict, missing_sides, source_conflicts
 from rag.trust.verify import Verifier, with_verified
 from rag.types import Answer, Usage
@@ -47,7 +46,6 @@ class GenerativeAnswerer:
         self._model = settings.chat_model
         self._budget = settings.max_context_tokens
         self._verifier = verifier
-        self.output = OutputFormat()  # what structured output the server takes, once learnt
 
     def condense(self, question: str, turns: list[Message]) -> tuple[str, Usage | None]:
         """The follow-up `question` rewritten by the model to stand on its own, and the
@@ -58,13 +56,18 @@ class GenerativeAnswerer:
 
     def run(self, answer: Answer, asked: Asked) -> Generator[str, None, Answer]:
         """Yield the model's draft as it streams (when `asked.live`); return the verified
-        Answer."""
+        Answer.
+
+        Every surface sends the same request — the same messages, plain text with `[n]`
+        markers, streamed on the wire — so the same question gets the same draft and the same
+        verified answer whether the caller watches it arrive (`live`) or not. Streaming on the
+        wire also lets a server stop generating when the deadline closes the connection.
+        """
         started = time.perf_counter()
         question, turns, live = asked.question, asked.turns, asked.live
         fitted = fit_contexts(asked.contexts, question, turns, self._budget)
         disputes = source_conflicts(question, fitted)
-        structured = not live and self.output.current is not None
-        messages = _with_hint(build_messages(question, fitted, turns, json=structured), disputes)
+        messages = _with_hint(build_messages(question, fitted, turns), disputes)
         completion = Completion()
         answer = answer.model_copy(
             update={"contexts": fitted, "model": self._model, "timings": dict(answer.timings)}
@@ -72,8 +75,7 @@ class GenerativeAnswerer:
         yield from self._draft(messages, completion, len(fitted), live=live)
         answer.usage = _usage(completion, messages)
         draft = strip_controls("".join(completion.pieces)).strip()
-        draft = (None if live else draft_from_json(draft)) or draft
-        answer.incomplete, answer.incomplete_reason = self._incomplete(completion, live)
+        answer.incomplete, answer.incomplete_reason = self._incomplete(completion)
         if answer.incomplete:
             draft = _whole_sentences(draft)  # a cut sentence may say the opposite of its end
         if not draft:
@@ -90,12 +92,14 @@ class GenerativeAnswerer:
         else:
             # The streamed text was the model's draft; the Answer carries the verified one.
             started_verify = time.perf_counter()
-            answer = with_verified(answer, question, self._verifier.verify(draft, fitted))
+            answer = with_verified(answer, question, self._verifier.verify(draft, fitted, question))
             cited = {int(n) for n in re.findall(r"\[(\d+)\]", draft)}
             extra = [] if answer.conflicts else missing_sides(disputes, cited)
             if extra:  # the model showed one side of a disagreement: add the other
                 draft = " ".join([draft, *extra])
-                answer = with_verified(answer, question, self._verifier.verify(draft, fitted))
+                answer = with_verified(
+                    answer, question, self._verifier.verify(draft, fitted, question)
+                )
             if not answer.citations:  # nothing the model wrote is supported: never shown
                 answer = refuse(answer, question, None, fitted, self._verifier.scorer)
             answer.timings["verify"] = time.perf_counter() - started_verify
@@ -103,7 +107,7 @@ class GenerativeAnswerer:
         answer.usage = self.add_usage(answer.usage, asked.condensing)
         return answer
 
-    def _incomplete(self, completion: Completion, live: bool) -> tuple[bool, str | None]:
+    def _incomplete(self, completion: Completion) -> tuple[bool, str | None]:
         """Whether the draft was cut short, and a sentence saying why."""
         settings = self._settings
         if completion.cut == "deadline":
@@ -116,7 +120,7 @@ class GenerativeAnswerer:
             )
         if completion.finish_reason == "length":
             return True, f"The model reached RAG_MAX_TOKENS ({settings.max_tokens})."
-        if live and completion.finish_reason is None:
+        if completion.finish_reason is None:
             return True, "The provider stopped before the answer was finished."
         return False, None
 
@@ -136,15 +140,14 @@ class GenerativeAnswerer:
                 messages,
                 completion,
                 Limits.of(self._settings),
-                stream=live,
-                output=self.output,
+                stream=True,
             )
             for piece in pieces:
                 shown = rewriter.feed(piece) if live else ""
                 if shown:
                     yield shown
         except ProviderError:
-            if not (live and completion.pieces):
+            if not completion.pieces:
                 raise
             completion.finish_reason = None  # cut midway: keep what arrived, marked incomplete
         tail = rewriter.finish() if live else ""

@@ -24,7 +24,7 @@ from typing import cast
 from openai.types.chat import ChatCompletionMessageParam
 
 from rag.history import Message
-from rag.prompts import JSON_INSTRUCTION, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
+from rag.prompts import SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from rag.text.tokens import count_tokens
 from rag.types import Context
 
@@ -42,7 +42,7 @@ def fit_contexts(
     contexts: Sequence[Context], question: str, history: Sequence[Message], budget: int
 ) -> list[Context]:
     """The best-ranked contexts whose prompt fits in `budget` tokens with the rest."""
-    used = count_tokens(SYSTEM_PROMPT) + count_tokens(JSON_INSTRUCTION)
+    used = count_tokens(SYSTEM_PROMPT)
     used += count_tokens(question) + 50
     used += sum(count_tokens(m["content"]) + 4 for m in history)
     kept = []
@@ -56,13 +56,10 @@ def fit_contexts(
 
 
 def build_messages(
-    question: str, contexts: Sequence[Context], history: Sequence[Message], *, json: bool = False
+    question: str, contexts: Sequence[Context], history: Sequence[Message]
 ) -> list[ChatCompletionMessageParam]:
-    """System rules, earlier turns, then the numbered sources and the question.
-
-    Args:
-        json: ask for the answer as JSON (for servers that take `json_object` but no schema).
-    """
+    """System rules, earlier turns, then the numbered sources and the question: the one
+    request every surface sends (plain text with `[n]` markers, streamed or not)."""
     sources = "\n\n".join(
         SOURCE_TEMPLATE.format(
             n=i,
@@ -74,8 +71,6 @@ def build_messages(
         for i, ctx in enumerate(contexts, start=1)
     )
     user = USER_TEMPLATE.format(sources=sources, question=question)
-    if json:
-        user += "\n\n" + JSON_INSTRUCTION
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
         *({"role": m["role"], "content": m["content"]} for m in history),

@@ -14,8 +14,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from rag.config import Settings
 from rag.errors import ConfigError, ProviderError
 from rag.history import Message
-from rag.prompts import ANSWER_SCHEMA, CONDENSE_PROMPT
-from rag.providers.wire import Completion, Deadline, Emit, bounded, read_body, read_stream
+from rag.prompts import CONDENSE_PROMPT
+from rag.providers.wire import Completion, Deadline, Emit, Line, bounded, read_body, read_stream
 from rag.types import Usage
 
 __all__ = ["Completion", "Deadline", "Limits", "OutputFormat", "chat", "make_client"]
@@ -66,7 +66,8 @@ class OutputFormat:
     """Which structured output the server takes, learnt from its first refusals and kept.
 
     The ladder is a JSON schema, then plain JSON mode (with the schema, which llama.cpp turns
-    into a grammar and others ignore), then none: `[n]` markers in text.
+    into a grammar and others ignore), then none: plain text. Only the eval judge asks for
+    structured output; answers are always plain text with `[n]` markers.
     """
 
     LADDER: tuple[str | None, ...] = ("json_schema", "json_object", None)
@@ -110,12 +111,12 @@ def chat(
     *,
     stream: bool,
     output: OutputFormat | None = None,
-    schema: dict[str, Any] = ANSWER_SCHEMA,
+    schema: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """Yield the completion's text (in pieces when streaming) within `limits`; usage, finish
     reason and any cut land in `completion`. Structured output (`output`, non-streamed only)
     steps down whenever the server refuses the format asked for."""
-    kind = output.current if output is not None and not stream else None
+    kind = output.current if output is not None and schema is not None and not stream else None
     # A format not yet seen to work is tried without retries: llama.cpp refuses a JSON schema
     # with a 500, which the client would otherwise retry with backoff.
     probing = kind is not None and output is not None and not output.confirmed
@@ -165,7 +166,7 @@ def _bounded_call(
     limits: Limits,
     stream: bool,
     kind: str | None,
-    schema: dict[str, Any],
+    schema: dict[str, Any] | None,
     retries: int | None,
 ) -> Iterator[str]:
     """One request (with `retries`, or the client's), read in a worker thread under the
@@ -175,17 +176,18 @@ def _bounded_call(
     params["max_tokens"] = limits.max_tokens
     if stream:
         params.update(stream=True, stream_options={"include_usage": True})
-    fmt = response_format(kind, schema)
+    fmt = response_format(kind, schema) if schema is not None else None
     if fmt is not None:
         params["response_format"] = fmt
     caller = client if retries is None else client.with_options(max_retries=retries)
 
-    def work(emit: Emit, stop: threading.Event) -> None:
+    def work(emit: Emit, stop: threading.Event, line: Line) -> None:
         # Each attempt may take at most what is left; the caller stops waiting at the deadline.
         timeout = max(limits.deadline.remaining(), 0.01)
         with caller.chat.completions.with_streaming_response.create(
             **params, timeout=timeout
         ) as response:
+            line.attach(response.http_response)
             reader = read_stream if stream else read_body
             reader(response.iter_bytes(), emit, stop, completion, cap)
 
@@ -209,7 +211,7 @@ def complete(
     limits: Limits,
     *,
     output: OutputFormat | None = None,
-    schema: dict[str, Any] = ANSWER_SCHEMA,
+    schema: dict[str, Any] | None = None,
 ) -> tuple[str, Completion]:
     """The whole text of one non-streamed completion, and what arrived with it."""
     completion = Completion()

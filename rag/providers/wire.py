@@ -4,14 +4,17 @@ The `openai` client's timeout applies to each read, so a server that drips a byt
 seconds, or streams forever, is never timed out by it. Here the request runs in a worker
 thread that hands text to the caller through a queue; the caller waits on the queue only until
 one deadline for the whole call (retries and stream included) and stops reading past a size
-cap. A worker left behind at the deadline stops at its next read (each attempt's own timeout
-is the time that was left) and its output is never read.
+cap. When the caller stops early (deadline, size cap, or it stopped iterating) it hangs up:
+the connection's socket is shut down at once, so a server that cancels on disconnect stops
+generating instead of finishing an answer nobody reads (and queueing the next one behind it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +24,41 @@ from typing import Any
 from rag.types import Usage
 
 Emit = Callable[[str], None]
-Work = Callable[[Emit, threading.Event], None]
+
+
+class Line:
+    """The connection a worker reads from, so the caller can hang up from its own thread."""
+
+    def __init__(self) -> None:
+        self._response: Any = None
+        self._lock = threading.Lock()
+        self.hung_up = False
+
+    def attach(self, response: Any) -> None:
+        """The httpx response being read (its socket is shut down on `hang_up`)."""
+        with self._lock:
+            self._response = response
+        if self.hung_up:
+            self.hang_up()
+
+    def hang_up(self) -> None:
+        """Close the connection now, even while the worker is blocked reading it."""
+        with self._lock:
+            self.hung_up = True
+            response, self._response = self._response, None
+        if response is None:
+            return
+        stream = getattr(response, "extensions", {}).get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with contextlib.suppress(OSError):
+            if isinstance(sock, socket.socket):
+                # shutdown, not close: it wakes a blocked read and sends FIN at once
+                sock.shutdown(socket.SHUT_RDWR)
+            else:
+                response.close()
+
+
+Work = Callable[[Emit, threading.Event, Line], None]
 
 
 class Deadline:
@@ -64,16 +101,18 @@ def bounded(
     """
     inbox: queue.Queue[object] = queue.Queue()
     stop = threading.Event()
+    line = Line()
 
     def run() -> None:
         try:
-            work(inbox.put, stop)
+            work(inbox.put, stop, line)
             inbox.put(_DONE)
         except BaseException as exc:  # handed to the caller, who decides what it means
             inbox.put(_Failed(exc))
 
     threading.Thread(target=run, daemon=True, name="rag-llm-call").start()
     taken = 0
+    ended = False  # the worker finished (or failed) by itself
     try:
         while True:
             try:
@@ -82,8 +121,10 @@ def bounded(
                 completion.cut = "deadline"
                 return
             if item is _DONE:
+                ended = True
                 return
             if isinstance(item, _Failed):
+                ended = True
                 raise item.error
             text = str(item)
             if taken + len(text) > max_chars:
@@ -97,20 +138,32 @@ def bounded(
                 return
     finally:
         stop.set()
+        if not ended:
+            line.hang_up()
 
 
 def read_stream(
     chunks: Iterable[bytes], emit: Emit, stop: threading.Event, completion: Completion, cap: int
 ) -> None:
-    """Parse an SSE chat-completion stream, emitting its text; lines over `cap` bytes end it."""
+    """Parse an SSE chat-completion stream, emitting its text; lines over `cap` bytes end it.
+
+    A server that ignores `stream` and answers with one JSON body is read as a body.
+    """
     buffer = b""
+    head = bytearray()  # what came before any event: a JSON body, if no event ever comes
+    events = False
     for chunk in chunks:
         if stop.is_set():
             return
+        if not events:
+            head += chunk[: max(0, cap + 1 - len(head))]
         buffer += chunk
+        events = events or b"data:" in head[:cap]
         *lines, buffer = buffer.split(b"\n")
         if len(buffer) > cap:
-            completion.cut = "size"  # one endless event: never buffered whole
+            completion.cut = "size"  # one endless event: never buffered whole, its start kept
+            if buffer.startswith(b"data:"):
+                emit(partial_content(bytes(buffer[:cap])))
             return
         for line in lines:
             if not line.startswith(b"data:"):
@@ -119,6 +172,8 @@ def read_stream(
             if payload == b"[DONE]":
                 return
             _take_chunk(json.loads(payload), emit, completion)
+    if not events and head.strip():
+        read_body([bytes(head)], emit, stop, completion, cap)
 
 
 def _take_chunk(data: Any, emit: Emit, completion: Completion) -> None:

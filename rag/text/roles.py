@@ -45,6 +45,20 @@ _IRREGULAR = {
     "handed": "hand",
 }
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+# Verbs that report or characterise speech: a claim may use any of them for another.
+_REPORTING = frozenset(
+    "say said says saying claim claims claimed claiming announce announced announces stated "
+    "state states stating tell told tells telling add added adds note noted notes explain "
+    "explained write wrote written writes report reported reports declare declared".split()
+)
+_DESCRIBING = frozenset(
+    "describe described describes describing call called calls calling term termed "
+    "name named label labelled labeled".split()
+)
+# "by hand", "by phone": after "by", a manner, not a doer (a doer is a name or "the …").
+_DOER = re.compile(r"^(?:the|a|an|his|her|their|its|our)\b|[A-Z]")
+# "X … by inviting him": the gerund's doer is the sentence's first named doer.
+_BY_GERUND = re.compile(r"\bby\s+([a-z]+ing)\b")
 _NOT_VERBS = frozenset({"the", "a", "an", "and", "or", "of", "in", "on", "to", "for", "was"})
 
 
@@ -54,12 +68,18 @@ def agents(sentence: str) -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {}
     for verb, agent in _PASSIVE.findall(sentence):
         stem = _verb_stem(verb) if _past_tense(verb) else None  # "by hand" follows no verb
-        if stem and content_terms(agent):
+        if stem and content_terms(agent) and _DOER.search(agent):
             found.setdefault(stem, content_terms(agent))
+    first: frozenset[str] | None = None
     for agent, verb in _ACTIVE.findall(sentence):
         stem = _verb_stem(verb) if _past_tense(verb) else None
         if stem and content_terms(agent):
             found.setdefault(stem, content_terms(agent))
+            first = first or content_terms(agent)
+    for gerund in _BY_GERUND.findall(sentence):
+        stem = _verb_stem(gerund)
+        if stem and first:
+            found.setdefault(stem, first)
     return found
 
 
@@ -92,6 +112,10 @@ def _verb_stem(verb: str) -> str | None:
     last = verb.rsplit("-", 1)[-1].lower()  # "hand-delivered" is an act of delivering
     if last in _NOT_VERBS or len(last) < 3:
         return None
+    if last in _REPORTING:
+        return "(say)"  # said, claims, announced, told, stated: one act of reporting
+    if last in _DESCRIBING:
+        return "(describe)"
     last = _IRREGULAR.get(last, last)
     terms = content_terms(last)
     return next(iter(terms)) if terms else None

@@ -7,10 +7,8 @@ final `Answer.text` carry the same numbers.
 
 from __future__ import annotations
 
-import json
 import re
 
-from rag.prompts import REFUSAL
 from rag.types import Citation, Context
 
 _MARKER = re.compile(r"(\s*)\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
@@ -87,28 +85,3 @@ def quote_citation(n: int, context: Context, start: int, end: int, score: float)
         date=context.date,
         title=context.title,
     )
-
-
-# One {"text": ..., "sources": [...]} item of a structured answer, for JSON that was cut short.
-_ITEM = re.compile(r'\{\s*"text"\s*:\s*("(?:[^"\\]|\\.)*")\s*,\s*"sources"\s*:\s*\[([\d,\s]*)\]')
-
-
-def draft_from_json(text: str) -> str | None:
-    """A structured answer as marker text ("sentence [1][2]. ..."); None if `text` is not one.
-
-    JSON cut short (a size or time limit) keeps its complete sentences.
-    """
-    try:
-        data = json.loads(text, strict=False)  # raw line breaks inside strings are common
-        if data.get("refused") and not data.get("sentences"):
-            return REFUSAL
-        items = [(str(item["text"]), list(item.get("sources", []))) for item in data["sentences"]]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        if not text.lstrip().startswith("{"):
-            return None
-        items = [(json.loads(t, strict=False), s.split(",")) for t, s in _ITEM.findall(text)]
-    parts = []
-    for sentence, sources in items:
-        numbers = [int(n) for n in sources if str(n).strip().lstrip("-").isdigit()]
-        parts.append(sentence.strip() + "".join(f" [{n}]" for n in numbers))
-    return " ".join(parts)

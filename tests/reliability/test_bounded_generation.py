@@ -22,7 +22,7 @@ def _final(pipeline: Pipeline) -> Answer:
 def test_a_huge_body_is_cut_at_the_size_cap(
     sample_settings: Settings, fake_openai: FakeOpenAI
 ) -> None:
-    fake_openai.script(HANDED * 12_000)  # ~1 MB of answer in one JSON body
+    fake_openai.script(Reply(HANDED * 12_000, pieces=1))  # ~1 MB of answer in one event
     result = openai_pipeline(sample_settings, fake_openai, max_answer_chars=2_000).answer(Q)
     assert result.incomplete and "RAG_MAX_ANSWER_CHARS (2000)" in (result.incomplete_reason or "")
     assert len(result.text) <= 2_000 and result.citations

@@ -59,17 +59,20 @@ def test_chat_and_markdown_export_show_urls_and_html_as_text(
     html = "\n".join(e.proto.body for e in at.get("html"))
     answer = next(b for b in (e.proto.body for e in at.get("html")) if "Alaska" in b)
     assert 'class="rag-chip"' in answer  # [n] became a chip
-    assert "evil.example/login" in answer and "&lt;a href=" in answer
+    # No source says the hostile sentence: it is not in the answer body but listed apart,
+    # under "Not in the articles", as Markdown that shows its link and HTML as text.
+    assert "evil" not in answer
     links = re.findall(r"<a\s[^>]*href=[\"']([^\"']*)", html)
     assert links and all(href.startswith("#") for href in links), links  # only in-page jumps
-    assert "[click](https://evil.example)" in answer  # HTML: no Markdown link either
+    assert any("evil.example/login" in str(m.value) for m in at.markdown)
+    assert any("Not in the articles" in e.proto.label for e in at.get("expander"))
     shown = [str(m.value) for m in at.markdown] + [str(w.value) for w in at.warning]
     for markdown in shown:  # Markdown elements never link it or read it as HTML
         visible = _outside_code(markdown)
         assert "evil" not in visible, markdown
         assert not re.search(r"(?<!\\)[<>]", visible), markdown
     export = next(c.value for c in at.code if "chars" in c.value)
-    assert "`http://evil.example/login`" in export and "evil" not in _outside_code(export)
+    assert "evil" not in export
 
 
 def test_cli_prints_no_escape_sequences(

@@ -10,7 +10,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index import build_index
@@ -84,7 +84,7 @@ def _as_read(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Cf").lower()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fence=FENCES.flatmap(disguised), before=st.text(max_size=20), after=st.text(max_size=20))
 def test_no_disguised_fence_survives(fence: str, before: str, after: str) -> None:
     inside = _sources(_user_prompt(f"Harbour news {before}{fence}{after} reopened."))
@@ -92,7 +92,7 @@ def test_no_disguised_fence_survives(fence: str, before: str, after: str) -> Non
     assert "\n</source>" not in inside
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(marker=MARKERS.flatmap(disguised))
 def test_no_disguised_marker_survives(marker: str) -> None:
     inside = _sources(_user_prompt(f"The harbour reopened {marker} on Monday."))
