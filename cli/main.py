@@ -319,3 +319,12 @@ def feedback_export(
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI (exits the process with its code)."""
     app(args=argv, prog_name="rag")
+
+
+def _register_news() -> None:
+    from cli.news import watch_cmd
+
+    app.command("watch")(watch_cmd)
+
+
+_register_news()
