@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract bench-watch bench-duplicates fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed
 
@@ -78,6 +78,10 @@ fit-answerability: setup
 # Refit rag/assets/sentence_ranker.json on squad-dev (leave-one-article-out CV figures).
 fit-sentence-ranker: setup
 	$(PY) -m bench.fit_sentence_ranker $(BENCH)
+
+# `rag watch`: file landed -> answerable (singles, a burst of 1,000), the watcher's idle CPU.
+bench-watch: setup
+	$(PY) -m bench.watch $(BENCH)
 
 bench-ui: setup
 	$(PY) -m bench.ui

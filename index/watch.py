@@ -146,10 +146,15 @@ def _run(root: Path, settings: Settings, embedder: Embedder, changed: int) -> Wa
 
 
 def _is_article(change: object, path: str) -> bool:
-    """Changes worth a run: files of an indexed format, not hidden (editors' and downloaders'
-    temporary files are hidden or carry another suffix until they are renamed into place)."""
+    """Changes worth a run: files of an indexed format and folders, not hidden (editors' and
+    downloaders' temporary files are hidden or carry another suffix until they are renamed
+    into place). A folder counts: files written into a new folder before the watcher has
+    added a watch on it are reported by the folder's own event only."""
     name = Path(path).name
-    return not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+    suffix = Path(name).suffix.lower()
+    return not name.startswith(".") and (
+        suffix in SUPPORTED_SUFFIXES or Path(path).is_dir() or not suffix
+    )
 
 
 def _inside(path: Path, root: Path) -> bool:
