@@ -322,9 +322,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register_news() -> None:
-    from cli.news import watch_cmd
+    from cli.news import feeds_app, watch_cmd
 
     app.command("watch")(watch_cmd)
+    app.add_typer(feeds_app, name="feeds", no_args_is_help=True)
 
 
 _register_news()
