@@ -83,6 +83,10 @@ fit-sentence-ranker: setup
 bench-watch: setup
 	$(PY) -m bench.watch $(BENCH)
 
+# Syndicated copies: precision/recall of the grouping (threshold picked on half, reported on the rest).
+bench-duplicates: setup
+	$(PY) -m bench.duplicates $(BENCH)
+
 bench-ui: setup
 	$(PY) -m bench.ui
 

@@ -14,16 +14,20 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
+from chromadb.api.models.Collection import Collection
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
 from index.chunking import CHUNKER_VERSION, make_splitter
+from index.dedup import regroup
+from index.formats import read_articles
 from index.reading import Piece, Reading, Source, stored_files
 from index.report import IndexReport
 from index.write import Generation, give_back_memory, sweep_orphans, sweep_records
 from index.write import write_batch as _write
+from rag.articles import read_records
 from rag.config import Settings
-from rag.corpus import SUPPORTED_SUFFIXES, article_sources
+from rag.corpus import ENTRY_MARK, SUPPORTED_SUFFIXES, article_sources
 from rag.embeddings import Embedder, build_embedder
 from rag.errors import BadInputError, IndexNotBuiltError, RagError, StoreError
 from rag.integrity import (
@@ -179,12 +183,35 @@ def _index(
         generation.touch()
         sweep_orphans(collection, sentences)
         sweep_records(collection, texts)
+    if generation.touched:  # before the stamp: readers see the new stories with the chunks
+        regroup(texts, _text_of(texts, dict(files)))
     if generation.finish():  # answering processes then load this BM25 index, not build one
         give_back_memory()  # before the build, which reads every chunk back
         LexicalIndex(collection, generation.state, settings.bm25_dir).current(progress=progress)
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _text_of(texts: Collection, paths: dict[str, Path]) -> Callable[[str], str]:
+    """An article's text for the exact check of copies: kept in its record (extracted
+    formats), else read from its file."""
+
+    def text_of(name: str) -> str:
+        records = read_records(texts, [name]).get(name)
+        if records and records[0].text is not None:
+            return records[0].text
+        file = name.split(ENTRY_MARK, 1)[0]
+        path = paths.get(file)
+        if path is None:
+            return ""
+        try:
+            found = read_articles(file, path)[0]
+        except (OSError, RagError):
+            return ""
+        return next((a.body for a in found if a.source_file == name), "")
+
+    return text_of
 
 
 def _reporting(
