@@ -35,6 +35,7 @@ import numpy as np
 
 from bench.common import RESULTS, ROOT, print_table
 from bench.synthetic import write_corpus
+from rag.errors import RagError
 
 _SECONDS = re.compile(r"; ([0-9.]+) s")
 _WORDS = [
@@ -79,7 +80,11 @@ class Watcher:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _until(check: Any, timeout: float = 600, every: float = 0.1) -> float:
@@ -145,7 +150,12 @@ def _burst(watcher: Watcher, pipeline: Any, corpus: Path, count: int) -> dict[st
 
     def all_seen() -> bool:
         now = time.time()
-        for f in pipeline.corpus().files:
+        try:
+            files = pipeline.corpus().files
+        except RagError as exc:  # read while the watcher writes: asked again next time
+            print(f"corpus listing failed ({exc}); trying again", file=sys.stderr)
+            return False
+        for f in files:
             if f.source_file in landed_at and f.source_file not in seen:
                 seen[f.source_file] = now
         return len(seen) == len(landed_at)

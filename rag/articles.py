@@ -21,7 +21,7 @@ from chromadb.api.types import Where
 from rag.corpus import Article
 
 # Article metadata a record keeps besides its text (all strings; "" when not found).
-META_KEYS = ("title", "date", "author", "outlet", "url", "language", "origin")
+META_KEYS = ("title", "date", "author", "outlet", "url", "language", "origin", "story")
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,20 @@ def read_records(collection: Collection, names: Iterable[str]) -> dict[str, list
         found.setdefault(record.source_file, []).append(record)
     for records in found.values():
         records.sort(key=lambda r: r.indexed_at, reverse=True)
+    return found
+
+
+def read_stories(collection: Collection, stories: Iterable[str]) -> dict[str, list[ArticleRecord]]:
+    """The records of every member of these stories (groups of copies), per story."""
+    wanted = sorted(set(stories))
+    if not wanted:
+        return {}
+    where = cast(Where, {"story": {"$in": wanted}})
+    got = collection.get(where=where, include=["documents", "metadatas"])
+    found: dict[str, list[ArticleRecord]] = {}
+    for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+        record = _record(doc, meta)
+        found.setdefault(record.meta["story"], []).append(record)
     return found
 
 

@@ -34,6 +34,7 @@ from rag.store import (
     open_stores,
     reopen_client,
 )
+from rag.stories import Stories
 from rag.types import Answer, Context, CorpusInfo, Usage
 from rag.verify import Verifier
 
@@ -81,6 +82,7 @@ class Pipeline:
         )
         self.verifier = Verifier(self.scorer)
         self.catalogue = Catalogue(settings, lexical, location, texts)
+        self.stories = Stories(texts or (lambda: None), self.catalogue.source_text)
         self._extractive = ExtractiveAnswerer(self.scorer, self.verifier)
         self._generative: GenerativeAnswerer | None = None
         if self.mode == "openai":
@@ -218,7 +220,9 @@ class Pipeline:
         started = time.perf_counter()
         search, condensing = self._standalone(question, turns)
         vector = self.retriever.embed_query(search)
-        contexts = self.retriever.retrieve(search, top_k, filters, vector)
+        # Copies of one story count once: retrieved deeper, so the copies dropped leave room.
+        found = self.retriever.retrieve(search, 2 * top_k, filters, vector)
+        contexts = self.stories.one_per_story(found, top_k)
         answer = Answer(
             question=question,
             text="",
@@ -232,7 +236,7 @@ class Pipeline:
             yield from self._generative.run(answer, question, contexts, turns, live=live)
             answer.usage = self._generative.add_usage(answer.usage, condensing)
         # The files may have changed since they were indexed: offsets follow the file as it is.
-        answer.citations = self.catalogue.current(answer.citations)
+        answer.citations = self.stories.with_copies(self.catalogue.current(answer.citations))
         answer.closest = self.catalogue.current(answer.closest)
         answer.timings["total"] = time.perf_counter() - started
         yield answer

@@ -25,6 +25,22 @@ class Context(BaseModel):
     support: float | None = None  # best sentence's support for the question, once reranked
 
 
+class Copy(BaseModel):
+    """Another copy of a cited story: the same article syndicated by another outlet, or
+    another version of it (grouped at index time as near-duplicates)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_file: str
+    outlet: str = ""
+    date: dt.date | None = None
+    title: str = ""
+    url: str = ""
+    # False: the cited quote is not in this copy (its text differs there: one corrects the
+    # other, the newer date is the correction).
+    has_quote: bool = True
+
+
 class Citation(BaseModel):
     """A numbered source of the answer: `quote` equals the source file's text at [start:end]."""
 
@@ -49,6 +65,15 @@ class Citation(BaseModel):
     author: str = ""
     outlet: str = ""
     url: str = ""  # where the article was published (a page's, feed entry's or JSON's URL)
+    # The story's other copies ("also published by ..."): answers cite one copy per story.
+    also: list[Copy] = Field(default_factory=list)
+
+    @property
+    def updated(self) -> dt.date | None:
+        """The cited copy's date when an older copy of the story says otherwise at the quote
+        (the cited one corrects it), else None."""
+        older = [c.date for c in self.also if not c.has_quote and c.date and self.date]
+        return self.date if self.date and any(d < self.date for d in older) else None
 
 
 class Usage(BaseModel):
