@@ -105,7 +105,7 @@ def regroup(texts: Collection, text_of: Callable[[str], str]) -> int:
     metas: dict[str, Mapping[str, Any]] = {}
     for got in read_all(texts, include=["metadatas"]):
         for record_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-            if meta.get("minhash"):
+            if meta.get("minhash") and not meta.get("superseded"):  # current versions only
                 metas[record_id] = meta
     by_source = {str(m["source_file"]): i for i, m in metas.items()}
     signatures = {name: decode(str(metas[i]["minhash"])) for name, i in by_source.items()}

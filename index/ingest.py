@@ -25,7 +25,7 @@ from index.reading import Piece, Reading, Source, stored_files
 from index.report import IndexReport
 from index.write import Generation, give_back_memory, sweep_orphans, sweep_records
 from index.write import write_batch as _write
-from rag.articles import read_records
+from rag.articles import current, read_records
 from rag.config import Settings
 from rag.corpus import ENTRY_MARK, SUPPORTED_SUFFIXES, article_sources
 from rag.embeddings import Embedder, build_embedder
@@ -198,9 +198,9 @@ def _text_of(texts: Collection, paths: dict[str, Path]) -> Callable[[str], str]:
     formats), else read from its file."""
 
     def text_of(name: str) -> str:
-        records = read_records(texts, [name]).get(name)
-        if records and records[0].text is not None:
-            return records[0].text
+        records = current(read_records(texts, [name]).get(name) or [])
+        if records and (records[0].text or records[0].kept):
+            return records[0].text or records[0].kept or ""
         file = name.split(ENTRY_MARK, 1)[0]
         path = paths.get(file)
         if path is None:

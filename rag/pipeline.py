@@ -137,9 +137,10 @@ class Pipeline:
         """Files, chunk count and last indexing time of the store."""
         return self.catalogue.corpus()
 
-    def source_text(self, source_file: str) -> str:
-        """The whole text of an indexed article, as citation offsets index it."""
-        return self.catalogue.source_text(source_file)
+    def source_text(self, source_file: str, chunk_id: str | None = None) -> str:
+        """The whole text of an indexed article, as citation offsets index it (with a
+        citation's `chunk_id`: the version it quoted, if the article was corrected since)."""
+        return self.catalogue.source_text(source_file, chunk_id)
 
     def refresh(self) -> None:
         """Pick up what an index run changed (the BM25 side is rebuilt)."""

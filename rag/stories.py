@@ -65,7 +65,13 @@ class Stories:
                 if r.source_file != citation.source_file
             ]
             copies = [self._copy(r, citation, texts) for r in _newest_per_source(others)]
-            done.append(citation.model_copy(update={"also": copies}) if copies else citation)
+            if not copies:
+                done.append(citation)
+                continue
+            older = [c.date for c in copies if not c.has_quote and c.date]
+            corrects = citation.date is not None and any(d < citation.date for d in older)
+            updated = citation.date if corrects else citation.updated
+            done.append(citation.model_copy(update={"also": copies, "updated": updated}))
         return done
 
     def _copy(
@@ -102,5 +108,6 @@ class Stories:
 def _newest_per_source(records: list[ArticleRecord]) -> list[ArticleRecord]:
     seen: dict[str, ArticleRecord] = {}
     for record in sorted(records, key=lambda r: r.indexed_at, reverse=True):
-        seen.setdefault(record.source_file, record)
+        if record.superseded is None:  # a copy's old versions are not other copies
+            seen.setdefault(record.source_file, record)
     return sorted(seen.values(), key=lambda r: r.source_file)

@@ -67,13 +67,12 @@ class Citation(BaseModel):
     url: str = ""  # where the article was published (a page's, feed entry's or JSON's URL)
     # The story's other copies ("also published by ..."): answers cite one copy per story.
     also: list[Copy] = Field(default_factory=list)
-
-    @property
-    def updated(self) -> dt.date | None:
-        """The cited copy's date when an older copy of the story says otherwise at the quote
-        (the cited one corrects it), else None."""
-        older = [c.date for c in self.also if not c.has_quote and c.date and self.date]
-        return self.date if self.date and any(d < self.date for d in older) else None
+    # The article was corrected: a new version (same file, URL or feed guid) replaced an older
+    # one on this day, or the cited copy corrects an older copy of the story (its date).
+    updated: dt.date | None = None
+    # The citation quotes an old version of the article, replaced on this day (its text is
+    # kept, so quote and offsets still resolve against the version quoted).
+    superseded: dt.date | None = None
 
 
 class Usage(BaseModel):
