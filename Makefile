@@ -11,7 +11,7 @@ help:
 		| expand -t 24
 
 .DEFAULT_GOAL := help
-.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-claims bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-claims bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract bench-watch bench-duplicates fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed ## create .venv and install the package with the dev extra
 
@@ -101,6 +101,14 @@ fit-answerability: setup ## refit rag/assets/answerability.json
 # Refit rag/assets/sentence_ranker.json on squad-dev (leave-one-article-out CV figures).
 fit-sentence-ranker: setup ## refit rag/assets/sentence_ranker.json
 	$(PY) -m fit.fit_sentence_ranker $(BENCH)
+
+# `rag watch`: file landed -> answerable (singles, a burst of 1,000), the watcher's idle CPU.
+bench-watch: setup ## rag watch: landed -> answerable, idle CPU
+	$(PY) -m bench.watch $(BENCH)
+
+# Syndicated copies: precision/recall of the grouping (threshold picked on half, reported on the rest).
+bench-duplicates: setup ## syndicated copies: precision and recall of the grouping
+	$(PY) -m bench.duplicates $(BENCH)
 
 bench-ui: setup ## chat timings in a real browser
 	$(PY) -m bench.ui

@@ -197,6 +197,12 @@ def _source_lines(c: Citation, label: str) -> list[str]:
         title = c.title if len(c.title) <= 80 else c.title[:79].rsplit(" ", 1)[0] + "…"
         about = (title, c.author and f"by {c.author}", c.outlet, c.url)
         lines.append("    " + " · ".join(filter(None, about)))
+    if c.updated:
+        lines.append(f"    updated on {c.updated.isoformat()}")
+    for x in c.also:  # the story's other copies
+        kind = "also published by" if x.has_quote else "earlier version, differs here:"
+        when = x.date.isoformat() if x.date else "undated"
+        lines.append(f"    {kind} {x.outlet or x.source_file} ({when}) {x.source_file}")
     return [*lines, f'    "{quote}"']
 
 
@@ -382,3 +388,13 @@ def feedback_export(
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI (exits the process with its code)."""
     app(args=argv, prog_name="rag")
+
+
+def _register_news() -> None:
+    from cli.news import feeds_app, watch_cmd
+
+    app.command("watch")(watch_cmd)
+    app.add_typer(feeds_app, name="feeds", no_args_is_help=True)
+
+
+_register_news()

@@ -39,7 +39,7 @@ _SAVED_FROM = re.compile(rb"<!-- saved from url=\(\d+\)(\S+?) -->")
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
-__all__ = ["MAX_REDIRECTS", "AddedPage", "add_url", "fetch_page"]
+__all__ = ["MAX_REDIRECTS", "AddedPage", "Download", "add_url", "download", "fetch_page"]
 
 
 @dataclass
@@ -115,20 +115,52 @@ def _saved_from(path: Path) -> str | None:
     return found.group(1).decode("utf-8", "replace") if found else None
 
 
-def _download(url: str, settings: Settings) -> tuple[str, bytes]:
-    """The final URL after redirects, and the body (at most the size cap)."""
+@dataclass
+class Download:
+    """A bounded download: the final URL after redirects, the status, headers and body (empty
+    for a 304 Not Modified)."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+def download(
+    url: str,
+    settings: Settings,
+    *,
+    accept: tuple[str, ...] = HTML_TYPES,
+    headers: dict[str, str] | None = None,
+    what: str = "a web page",
+) -> Download:
+    """GET `url` under the download rules (public http(s) hosts, timeout, size cap, redirects
+    checked hop by hop, content type one of `accept`).
+
+    Args:
+        headers: extra request headers (a feed poll's `If-None-Match`, `If-Modified-Since`).
+        what: what `accept` stands for, in the refusal of another type.
+
+    Raises:
+        BadInputError: the URL is refused or the download fails (the message says why).
+    """
     limit = int(settings.max_file_mb * 1e6)
     timeout = httpx.Timeout(settings.fetch_timeout)
-    headers = {"User-Agent": "rag-news/0.1 (+article fetch)", "Accept": "text/html"}
-    with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
+    sent = {"User-Agent": "rag-news/0.1 (+article fetch)", "Accept": ", ".join(accept)}
+    with httpx.Client(
+        timeout=timeout, follow_redirects=False, headers=sent | (headers or {})
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, settings)
             try:
                 with client.stream("GET", url) as response:
+                    if response.status_code == 304:  # checked first: httpx counts it a redirect
+                        return Download(url, 304, response.headers, b"")
                     if response.is_redirect:
                         url = urljoin(url, response.headers.get("location", ""))
                         continue
-                    return url, _body(url, response, limit, settings)
+                    body = _body(url, response, limit, settings, accept, what)
+                    return Download(url, response.status_code, response.headers, body)
             except httpx.TimeoutException:
                 raise BadInputError(
                     f"{url}: no answer within {settings.fetch_timeout:g} s "
@@ -139,14 +171,29 @@ def _download(url: str, settings: Settings) -> tuple[str, bytes]:
     raise BadInputError(f"{url}: more than {MAX_REDIRECTS} redirects; give the final address.")
 
 
-def _body(url: str, response: httpx.Response, limit: int, settings: Settings) -> bytes:
+def _download(url: str, settings: Settings) -> tuple[str, bytes]:
+    """The final URL after redirects, and the body of the page (at most the size cap)."""
+    got = download(url, settings)
+    return got.url, got.body
+
+
+def _body(
+    url: str,
+    response: httpx.Response,
+    limit: int,
+    settings: Settings,
+    accept: tuple[str, ...],
+    what: str,
+) -> bytes:
     if response.status_code >= 400:
         raise BadInputError(f"{url}: the server answered {response.status_code}; check the URL.")
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in HTML_TYPES:
+    if kind not in accept:
         raise BadInputError(
-            f"{url}: not a web page ({kind or 'no content type'}); only HTML pages are added "
+            f"{url}: not {what} ({kind or 'no content type'}); only HTML pages are added "
             "by URL (save other files into the folder instead)."
+            if accept == HTML_TYPES
+            else f"{url}: not {what} ({kind or 'no content type'}); check the address."
         )
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -15,10 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
+from chromadb.api.models.Collection import Collection
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
 from index.chunking import CHUNKER_VERSION, make_splitter
+from index.dedup import regroup
+from index.formats import read_articles
 from index.reading import Piece, Reading, Source, stored_files
 from index.report import IndexReport
 from index.write import Generation, give_back_memory, sweep_orphans, sweep_records
@@ -27,11 +30,13 @@ from rag.config import Settings
 from rag.errors import BadInputError, IndexNotBuiltError, RagError, StoreError
 from rag.providers.embeddings import Embedder, build_embedder
 from rag.store import (
+    ENTRY_MARK,
     REBUILD_HINT,
     SQLITE_FILE,
     SUPPORTED_SUFFIXES,
     LexicalIndex,
     article_sources,
+    current,
     describe_location,
     drop_collections,
     finish_interrupted_swap,
@@ -41,6 +46,7 @@ from rag.store import (
     open_collection,
     open_stores,
     probe,
+    read_records,
     rebuild_folder,
     run_interrupted,
     sqlite_problem,
@@ -193,12 +199,35 @@ def _index(
         generation.touch()
         sweep_orphans(collection, sentences)
         sweep_records(collection, texts)
+    if generation.touched:  # before the stamp: readers see the new stories with the chunks
+        regroup(texts, _text_of(texts, dict(files)))
     if generation.finish():  # answering processes then load this BM25 index, not build one
         give_back_memory()  # before the build, which reads every chunk back
         LexicalIndex(collection, generation.state, settings.bm25_dir).current(progress=progress)
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _text_of(texts: Collection, paths: dict[str, Path]) -> Callable[[str], str]:
+    """An article's text for the exact check of copies: kept in its record (extracted
+    formats), else read from its file."""
+
+    def text_of(name: str) -> str:
+        records = current(read_records(texts, [name]).get(name) or [])
+        if records and (records[0].text or records[0].kept):
+            return records[0].text or records[0].kept or ""
+        file = name.split(ENTRY_MARK, 1)[0]
+        path = paths.get(file)
+        if path is None:
+            return ""
+        try:
+            found = read_articles(file, path)[0]
+        except (OSError, RagError):
+            return ""
+        return next((a.body for a in found if a.source_file == name), "")
+
+    return text_of
 
 
 def _reporting(

@@ -13,6 +13,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import TextNode
 
 from index.chunking import file_hash, iter_chunks
+from index.dedup import encode, signature
 from index.formats import read_articles
 from index.report import IndexReport
 from rag.config import Settings
@@ -128,6 +129,7 @@ class Reading:
     def _split(self, article: Article, digest: str, is_new: bool, now: float) -> Iterator[Piece]:
         name, size = article.source_file, self.settings.index_batch
         record = record_of(article, digest, now)
+        record[2]["minhash"] = encode(signature(article.body))  # for grouping copies (dedup)
         held: list[TextNode] = []
         count, first = 0, True
         for node in iter_chunks(article, self.splitter, digest, now):

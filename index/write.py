@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -18,7 +19,14 @@ from index.chunking import SentenceRecord, sentence_records
 from index.reading import Piece
 from index.report import IndexReport
 from rag.providers.embeddings import Embedder, Matrix
-from rag.store import mark_run, read_all, read_generation, write_generation, write_records
+from rag.store import (
+    mark_run,
+    read_all,
+    read_generation,
+    supersede,
+    write_generation,
+    write_records,
+)
 
 _CHROMA_BATCH = 4096  # records per Chroma add call
 
@@ -139,7 +147,7 @@ def write_batch(
             stale: Where = {"$and": [{"source_file": piece.name}, newer]}
             store.client.delete(where=stale)
             sentences.delete(where=stale)
-            texts.delete(where=stale)
+            supersede(texts, stale, time.time())  # old versions' text stays (corrections)
         if piece.name not in report.skipped:  # a file with no text is reported as skipped only
             (report.added if piece.is_new else report.updated).append(piece.name)
     report.chunks_written += len(nodes)

@@ -35,6 +35,7 @@ from rag.store.chroma import (
 )
 from rag.store.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
 from rag.store.lexical import LexicalIndex
+from rag.store.stories import Stories
 from rag.trust.verify import Verifier
 from rag.types import Answer, Context, CorpusInfo, Stream, Usage
 
@@ -81,6 +82,7 @@ class Pipeline:
         self.verifier = Verifier(self.scorer)
         self.catalogue = Catalogue(settings, lexical, location, texts)
         self._answerer = self._make_answerer(llm)
+        self.stories = Stories(texts or (lambda: None), self.catalogue.source_text)
 
     def _make_answerer(self, llm: OpenAI | None) -> Answerer:
         """The answerer for the settings' answer mode, picked once."""
@@ -145,9 +147,10 @@ class Pipeline:
         """Files, chunk count and last indexing time of the store."""
         return self.catalogue.corpus()
 
-    def source_text(self, source_file: str) -> str:
-        """The whole text of an indexed article, as citation offsets index it."""
-        return self.catalogue.source_text(source_file)
+    def source_text(self, source_file: str, chunk_id: str | None = None) -> str:
+        """The whole text of an indexed article, as citation offsets index it (with a
+        citation's `chunk_id`: the version it quoted, if the article was corrected since)."""
+        return self.catalogue.source_text(source_file, chunk_id)
 
     def refresh(self) -> None:
         """Pick up what an index run changed (the BM25 side is rebuilt)."""
@@ -228,7 +231,9 @@ class Pipeline:
         started = time.perf_counter()
         search, condensing = self._standalone(question, turns)
         vector = self.retriever.embed_query(search)
-        contexts = self.retriever.retrieve(search, top_k, filters, vector)
+        # Copies of one story count once: retrieved deeper, so the copies dropped leave room.
+        found = self.retriever.retrieve(search, 2 * top_k, filters, vector)
+        contexts = self.stories.one_per_story(found, top_k)
         answer = Answer(
             question=question,
             text="",
@@ -239,7 +244,7 @@ class Pipeline:
         asked = Asked(question, search, vector, contexts, turns, live, condensing)
         answer = yield from self._answerer.run(answer, asked)
         # The files may have changed since they were indexed: offsets follow the file as it is.
-        answer.citations = self.catalogue.current(answer.citations)
+        answer.citations = self.stories.with_copies(self.catalogue.current(answer.citations))
         answer.closest = self.catalogue.current(answer.closest)
         answer.contexts = self.catalogue.current_contexts(answer.contexts)
         answer.timings["total"] = time.perf_counter() - started

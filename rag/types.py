@@ -29,6 +29,22 @@ class Context(BaseModel):
     stale: bool = False
 
 
+class Copy(BaseModel):
+    """Another copy of a cited story: the same article syndicated by another outlet, or
+    another version of it (grouped at index time as near-duplicates)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_file: str
+    outlet: str = ""
+    date: dt.date | None = None
+    title: str = ""
+    url: str = ""
+    # False: the cited quote is not in this copy (its text differs there: one corrects the
+    # other, the newer date is the correction).
+    has_quote: bool = True
+
+
 class Citation(BaseModel):
     """A numbered source of the answer: `quote` equals the source file's text at [start:end]."""
 
@@ -53,6 +69,14 @@ class Citation(BaseModel):
     author: str = ""
     outlet: str = ""
     url: str = ""  # where the article was published (a page's, feed entry's or JSON's URL)
+    # The story's other copies ("also published by ..."): answers cite one copy per story.
+    also: list[Copy] = Field(default_factory=list)
+    # The article was corrected: a new version (same file, URL or feed guid) replaced an older
+    # one on this day, or the cited copy corrects an older copy of the story (its date).
+    updated: dt.date | None = None
+    # The citation quotes an old version of the article, replaced on this day (its text is
+    # kept, so quote and offsets still resolve against the version quoted).
+    superseded: dt.date | None = None
 
 
 class Usage(BaseModel):

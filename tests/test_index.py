@@ -171,5 +171,7 @@ def test_new_files_cost_no_deletes_unless_a_run_was_interrupted(
     write_generation(state, complete=False)  # as a killed run leaves it
     report = build_index(corpus, settings, progress=False)
     assert report.added == ["006_new.txt"]
-    assert len(deletes) == 6  # its leftovers under its hash, and under any other, per collection
+    # Its leftovers under its hash (3 collections), and under any other (chunks, sentences;
+    # article records of another hash are marked superseded instead: old versions are kept).
+    assert len(deletes) == 5
     assert [c["text"] for c in _chunks(settings).values() if c["source_file"] == "006_new.txt"]

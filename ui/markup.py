@@ -112,7 +112,20 @@ def _tip(c: Citation) -> str:
 def byline(c: Citation) -> str:
     """Outlet · by author · date, escaped (what is known of them)."""
     parts = [c.outlet, f"by {c.author}" if c.author else "", date_text(c.date)]
+    parts += [f"updated on {date_text(c.updated)}" if c.updated else "", also_text(c)]
     return " · ".join(escape(p) for p in parts if p)
+
+
+def also_text(c: Citation) -> str:
+    """ "also published by ..." for a story's other copies; an earlier version's date where
+    its text differs at the quote (the cited copy corrects it)."""
+    same = [x.outlet or x.source_file for x in c.also if x.has_quote]
+    earlier = [
+        f"{x.outlet or x.source_file} ({date_text(x.date)})" for x in c.also if not x.has_quote
+    ]
+    said = [f"also published by {', '.join(same)}"] if same else []
+    said += [f"earlier version: {', '.join(earlier)}"] if earlier else []
+    return "; ".join(said)
 
 
 def original_link(c: Citation) -> str:

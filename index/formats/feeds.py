@@ -34,7 +34,7 @@ def read_feed(name: str, data: bytes) -> tuple[list[Article], list[str]]:
     kept, warnings, wanted = [], [], []
     for number, entry in enumerate(entries, start=1):
         budget.take(0)  # the time
-        text = _entry_text(entry)
+        text = entry_text(entry)
         if not text:
             warnings.append(f"entry {number} has no text; left out")
             continue
@@ -47,7 +47,7 @@ def read_feed(name: str, data: bytes) -> tuple[list[Article], list[str]]:
             source,
             str(entry.get("title", "")),
             text,
-            _entry_date(entry),
+            entry_date(entry),
             author=str(entry.get("author", "")),
             outlet=outlet,
             url=str(entry.get("link", "")),
@@ -59,7 +59,7 @@ def read_feed(name: str, data: bytes) -> tuple[list[Article], list[str]]:
     return articles, warnings
 
 
-def _entry_text(entry: Any) -> str:
+def entry_text(entry: Any) -> str:
     """The entry's fullest text: its content, else its summary (HTML made plain)."""
     contents = [c.get("value", "") for c in entry.get("content", []) or []]
     best = max(contents, key=len, default="")
@@ -67,7 +67,7 @@ def _entry_text(entry: Any) -> str:
     return fragment_text(best if len(best) >= len(summary) else summary)
 
 
-def _entry_date(entry: Any) -> dt.date | None:
+def entry_date(entry: Any) -> dt.date | None:
     """The entry's date as the feed writes it (its own time zone), else feedparser's (UTC)."""
     for key in ("published", "updated", "created"):
         found = parse_date(entry.get(key))

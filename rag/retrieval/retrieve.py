@@ -81,6 +81,7 @@ class HybridRetriever:
         self.lexical = lexical or LexicalIndex(chunks)
         self._lock = threading.Lock()
         self._reopen = reopen
+        self._opened_at: str | None = None  # the generation stamp the store was opened at
 
     @property
     def store(self) -> Collection:
@@ -107,6 +108,7 @@ class HybridRetriever:
         """The `top_k` best chunks for `question`, best first."""
         vector = self.embed_query(question) if query_vector is None else query_vector
         try:
+            self._follow()
             return self._retrieve(question, top_k, filters, vector)
         except RagError:
             raise
@@ -114,8 +116,7 @@ class HybridRetriever:
             with self._lock:
                 self.lexical.invalidate()
                 if self._reopen is not None:  # another process may have rewritten the store
-                    self._store, self._sentences, state = self._reopen()
-                    self.lexical.rebind(self._store, state)
+                    self._reopen_store()
         try:
             return self._retrieve(question, top_k, filters, vector)
         except RagError:
@@ -127,6 +128,28 @@ class HybridRetriever:
                     "is running; the next question tries again."
                 ) from None
             raise StoreDamagedError(damaged(self.location, "a query", exc)) from None
+
+    def _follow(self) -> None:
+        """Reopen an embedded store when another process finished a run that changed it.
+
+        Chroma's embedded client keeps its vector index in memory: without this, chunks a
+        watcher or another `rag index` added would reach answers through BM25 only.
+        """
+        if self._reopen is None:
+            return
+        stamp, complete = self.lexical.stamp()
+        if self._opened_at is None:
+            self._opened_at = stamp
+        elif complete and stamp != self._opened_at:
+            with self._lock:
+                if stamp != self._opened_at:
+                    self._reopen_store()
+                    self._opened_at = stamp
+
+    def _reopen_store(self) -> None:
+        assert self._reopen is not None
+        self._store, self._sentences, state = self._reopen()
+        self.lexical.rebind(self._store, state)
 
     def _retrieve(
         self, question: str, top_k: int, filters: Filters | None, vector: np.ndarray

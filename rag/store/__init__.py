@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rag.store.articles import (
+        current,
+        read_records,
         record_of,
+        supersede,
         write_records,
     )
     from rag.store.chroma import (
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
         write_generation,
     )
     from rag.store.corpus import (
+        ENTRY_MARK,
         SUPPORTED_SUFFIXES,
         UPLOADS_PREFIX,
         Article,
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
 # Each exported name and the module that defines it.
 _HOMES = {
     "Article": "rag.store.corpus",
+    "ENTRY_MARK": "rag.store.corpus",
     "LexicalIndex": "rag.store.lexical",
     "REBUILD_HINT": "rag.store.integrity",
     "SQLITE_FILE": "rag.store.integrity",
@@ -83,10 +88,13 @@ _HOMES = {
     "read_generation": "rag.store.chroma",
     "read_metadatas": "rag.store.chroma",
     "rebuild_folder": "rag.store.integrity",
+    "current": "rag.store.articles",
+    "read_records": "rag.store.articles",
     "record_of": "rag.store.articles",
     "save_upload": "rag.store.corpus",
     "run_interrupted": "rag.store.integrity",
     "sqlite_problem": "rag.store.integrity",
+    "supersede": "rag.store.articles",
     "swap_in": "rag.store.integrity",
     "write_generation": "rag.store.chroma",
     "write_records": "rag.store.articles",
@@ -94,12 +102,14 @@ _HOMES = {
 
 __all__ = [
     "Article",
+    "ENTRY_MARK",
     "LexicalIndex",
     "REBUILD_HINT",
     "SQLITE_FILE",
     "SUPPORTED_SUFFIXES",
     "UPLOADS_PREFIX",
     "article_sources",
+    "current",
     "describe_location",
     "drop_collections",
     "finish_interrupted_swap",
@@ -115,11 +125,13 @@ __all__ = [
     "read_all",
     "read_generation",
     "read_metadatas",
+    "read_records",
     "rebuild_folder",
     "record_of",
     "run_interrupted",
     "save_upload",
     "sqlite_problem",
+    "supersede",
     "swap_in",
     "write_generation",
     "write_records",

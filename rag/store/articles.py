@@ -21,7 +21,7 @@ from chromadb.api.types import Where
 from rag.store.corpus import Article
 
 # Article metadata a record keeps besides its text (all strings; "" when not found).
-META_KEYS = ("title", "date", "author", "outlet", "url", "language", "origin")
+META_KEYS = ("title", "date", "author", "outlet", "url", "language", "origin", "story")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class ArticleRecord:
     meta: Mapping[str, str]
     pages: tuple[int, ...]
     indexed_at: float
+    kept: str | None = None  # the text as indexed (any format; None in older stores)
+    superseded: float | None = None  # when a newer version of the article replaced this one
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding `offset` (None for a text without pages)."""
@@ -58,8 +60,9 @@ def record_of(article: Article, digest: str, indexed_at: float) -> tuple[str, st
         "language": article.language,
         "origin": article.origin,
     }
-    document = article.text if article.extracted else ""
-    return f"{article.source_file}@{digest}", document, meta
+    # Every record keeps its text (a plain file's too): once the file changes, a citation of
+    # this version still resolves against it (`superseded` records, see `write_records`).
+    return f"{article.source_file}@{digest}", article.text, meta
 
 
 def write_records(collection: Collection, records: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -89,6 +92,25 @@ def read_records(collection: Collection, names: Iterable[str]) -> dict[str, list
     return found
 
 
+def read_stories(collection: Collection, stories: Iterable[str]) -> dict[str, list[ArticleRecord]]:
+    """The records of every member of these stories (groups of copies), per story."""
+    wanted = sorted(set(stories))
+    if not wanted:
+        return {}
+    where = cast(Where, {"story": {"$in": wanted}})
+    got = collection.get(where=where, include=["documents", "metadatas"])
+    found: dict[str, list[ArticleRecord]] = {}
+    for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+        record = _record(doc, meta)
+        found.setdefault(record.meta["story"], []).append(record)
+    return found
+
+
+def current(records: list[ArticleRecord]) -> list[ArticleRecord]:
+    """The records that are not old versions (newest first)."""
+    return [r for r in records if r.superseded is None] or records[:1]
+
+
 def pick(records: list[ArticleRecord], chunk_id: str | None = None) -> ArticleRecord:
     """The version a citation of `chunk_id` was made from, else the newest."""
     if chunk_id:
@@ -107,4 +129,22 @@ def _record(doc: str | None, meta: Mapping[str, Any]) -> ArticleRecord:
         meta={key: str(meta.get(key, "")) for key in META_KEYS},
         pages=tuple(int(p) for p in json.loads(str(meta.get("pages", "[]")))),
         indexed_at=float(meta.get("indexed_at", 0.0)),
+        kept=doc or None,
+        superseded=float(str(meta["superseded"])) if meta.get("superseded") else None,
     )
+
+
+def supersede(collection: Collection, where: Where, when: float) -> int:
+    """Mark the records matching `where` as old versions (kept, so citations of them resolve);
+    how many."""
+    got = collection.get(where=where, include=["metadatas"])
+    stale = [
+        (i, m)
+        for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        if not m.get("superseded")
+    ]
+    if stale:
+        collection.update(
+            ids=[i for i, _ in stale], metadatas=[{**m, "superseded": when} for _, m in stale]
+        )
+    return len(stale)

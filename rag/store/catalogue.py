@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.errors import BadInputError, StoreError
-from rag.store.articles import ArticleRecord, pick, read_records
+from rag.store.articles import ArticleRecord, current, pick, read_records
 from rag.store.chroma import read_metadatas
 from rag.store.corpus import TEXT_SUFFIXES, read_text, resolve_source
 from rag.store.lexical import LexicalIndex
@@ -70,11 +70,21 @@ class Catalogue:
         checked = []
         for citation in citations:
             name = citation.source_file
-            record = pick(records[name], citation.chunk_id) if name in records else None
+            quoted = pick(records[name], citation.chunk_id) if name in records else None
+            # A citation of an old version is checked against the article as it is now; the
+            # old version only serves when its quote is gone (`_described` says so).
+            record = quoted if quoted is None or quoted.superseded is None else None
+            record = record or (current(records[name])[0] if name in records else None)
             text = self._text_now(name, record, texts)
             stale = citation.model_copy(update={"stale": True})
             found = stale if text is None else _relocated(citation, text)
-            checked.append(found if record is None else _described(found, record))
+            if record is None or quoted is None:
+                checked.append(found)
+                continue
+            if found.stale and quoted.superseded and _quotes(quoted, found):
+                # Stale in the article as it is now, exact in the version quoted (its offsets).
+                found = found.model_copy(update={"superseded": _day(quoted.superseded)})
+            checked.append(_described(found, record, records[name]))
         return checked
 
     def current_contexts(self, contexts: list[Context]) -> list[Context]:
@@ -106,14 +116,21 @@ class Catalogue:
                 texts[name] = None
         return texts[name]
 
-    def source_text(self, source_file: str) -> str:
+    def source_text(self, source_file: str, chunk_id: str | None = None) -> str:
         """The whole text of an indexed article, as citation offsets index it: the text
-        extracted when it was indexed (HTML, PDF, DOCX, feeds, JSON), or a plain file's text."""
+        extracted when it was indexed (HTML, PDF, DOCX, feeds, JSON), or a plain file's text.
+
+        Args:
+            chunk_id: a citation's chunk: the text of the version it quoted, if the article
+                was corrected since (old versions' texts are kept).
+        """
         records = self._records([source_file])
         if source_file in records:
-            record = pick(records[source_file])
+            record = pick(records[source_file], chunk_id)
             if record.text is not None:
                 return record.text
+            if record.superseded is not None and record.kept:
+                return record.kept
         return self._file_text(source_file)
 
     def _file_text(self, source_file: str) -> str:
@@ -136,17 +153,33 @@ class Catalogue:
             raise StoreError(f"The {self._location} failed: {exc}") from None
 
 
-def _described(citation: Citation, record: ArticleRecord) -> Citation:
-    """`citation` with the page its quote starts on and the article's author, outlet, URL."""
+def _described(
+    citation: Citation, record: ArticleRecord, versions: list[ArticleRecord]
+) -> Citation:
+    """`citation` with the page its quote starts on, the article's author, outlet, URL, and
+    when it was corrected (a newer version replaced an older one), or that it quotes an old
+    version."""
     meta = record.meta
+    corrected = record.superseded is None and any(v.superseded for v in versions)
     return citation.model_copy(
         update={
             "page": record.page_at(citation.start),
             "author": meta.get("author", ""),
             "outlet": meta.get("outlet", ""),
             "url": meta.get("url", ""),
+            "updated": _day(record.indexed_at) if corrected else citation.updated,
         }
     )
+
+
+def _quotes(record: ArticleRecord, citation: Citation) -> bool:
+    """Whether `record`'s kept text holds the citation's quote at its offsets."""
+    text = record.text if record.text is not None else record.kept
+    return text is not None and text[citation.start : citation.end] == citation.quote
+
+
+def _day(stamp: float) -> dt.date:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).date()
 
 
 def _relocated(citation: Citation, text: str) -> Citation:
