@@ -114,9 +114,42 @@ def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.M
 def test_conflicting_sources_are_a_side_by_side_table(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     shown = _html(_ask(at, "Did the letter mention the abducted children?"))
-    assert "The sources differ on:" in shown and '<table class="rag-conflict">' in shown
-    assert "<td><b>yes</b></td>" in shown and "<td><b>no</b></td>" in shown
+    # One reconciling sentence first, built from article 002's own account of both sides.
+    lead = shown.index("<b>The sources disagree.</b> According to Trump administration officials")
+    assert "in contrast, the actual text of the letter, as made public" in shown[lead:]
+    assert lead < shown.index('<table class="rag-conflict">')
+    # Every supporting article counted: 000 and 002 say yes, 004 and 002 say no.
+    assert "yes — 2 articles" in shown and "no — 2 articles" in shown
     assert "10 Oct 2025" in shown and "Sources disagree:" not in shown
+    # No duplicated prose: the officials' sentence is in the reconciling sentence only.
+    prose = re.search(r'<div class="rag-answer" id="answer-a1">(.*?)</div>', shown, re.S)
+    assert prose is not None
+    said = re.sub(r'<span class="rag-tip".*?</span></span>', "", prose.group(1))  # tooltips
+    assert "mentioned the abductions" not in said and "does not mention Ukraine" in said
+    answer = at.session_state.turns[-1]["answer"]
+    assert answer["conflicts"][0]["summary"].startswith("According to Trump administration")
+
+
+def test_export_is_clean_markdown_with_numbered_sources_and_the_same_json(
+    app_env: None,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Did the letter mention the abducted children?")
+    buttons = {b.label: b for b in at.get("download_button")}
+    assert "Download chat (Markdown)" in buttons and "Download chat (JSON)" in buttons
+    from ui.sidebar import conversation_export
+    from ui.state import display_names, load_pipeline
+
+    titles = display_names(load_pipeline().corpus())
+    markdown, records = conversation_export(at.session_state.turns, titles)
+    assert markdown.startswith("## Did the letter mention the abducted children?")
+    assert "\\." not in markdown and "\\-" not in markdown  # no escapes in prose
+    assert "Russia's 2022 invasion of Ukraine [1]; in contrast" in markdown
+    assert "\n[1] Trump gives Putin letter from Melania — outlet unknown, date unknown." in markdown
+    assert records[0]["text"] in markdown.replace("\\", "")
+    assert records[0]["sources"][0]["title"] == "Trump gives Putin letter from Melania"
+    copy = [h for h in at.get("html") if "rag-copy" in h.proto.body]
+    assert copy and "Copy answer" in copy[0].proto.body
 
 
 def test_source_filter_changes_the_sources(app_env: None) -> None:
@@ -124,7 +157,7 @@ def test_source_filter_changes_the_sources(app_env: None) -> None:
     only = "003_1305e3d104303dd2.txt"
     at.multiselect[0].set_value([only]).run()
     shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
-    files = set(re.findall(r'<span title="file name">([^<]+)</span>', shown))
+    files = set(re.findall(r'<h4 title="([^"]+)">', shown))
     assert files == {only}
     assert "Filters: only US First Lady Melania Trump wrote" in _texts(at)
 

@@ -17,13 +17,15 @@ import streamlit as st
 from evals import conversations, feedback
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
+from rag.conflicts import reconciled
 from rag.errors import StoreDamagedError
 from rag.types import CorpusInfo
-from ui.markup import STYLE, user_html
-from ui.render import Reader, answer_md, md, page_script, show_answer
+from ui.markup import STYLE, date_text, user_html
+from ui.render import Reader, answer_md, md, page_script, retitled, show_answer
 from ui.sidebar import Choice, sidebar
 from ui.state import (
     date_range,
+    display_names,
     example_questions,
     forget_pipeline,
     load_pipeline,
@@ -66,7 +68,10 @@ def welcome(corpus: CorpusInfo) -> None:
     newest = sorted(files, key=lambda f: (f.date is not None, f.date), reverse=True)[:3]
     if newest:
         st.caption("Newest articles:")
-        st.markdown("\n".join(f"- {md(f.title or f.source_file)}" for f in newest))
+        names = display_names(corpus)
+        st.markdown(
+            "\n".join(f"- {md(names[f.source_file])} ({date_text(f.date)})" for f in newest)
+        )
 
 
 def _example(column: Any, question: str) -> None:
@@ -74,7 +79,9 @@ def _example(column: Any, question: str) -> None:
         st.session_state.pending = question
 
 
-def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None:
+def draw_turns(
+    turns: list[dict[str, Any]], reader: Reader, votes: Path, titles: dict[str, str]
+) -> None:
     """The conversation so far, every answer with its chips, sources and 👍/👎."""
     for i, turn in enumerate(turns):
         with st.chat_message(turn["role"]):
@@ -83,7 +90,8 @@ def draw_turns(turns: list[dict[str, Any]], reader: Reader, votes: Path) -> None
                 continue
             if turn.get("filters"):
                 st.caption(f"Filters: {md(turn['filters'])}")
-            show_answer(Answer.model_validate(turn["answer"]), f"a{i}", reader)
+            answer = retitled(Answer.model_validate(turn["answer"]), titles)
+            show_answer(answer, f"a{i}", reader)
             rate(turn, i, votes, last=i == len(turns) - 1)
 
 
@@ -162,7 +170,8 @@ def chat_page() -> None:
 
     if not turns:
         welcome(pipeline.corpus())
-    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings))
+    titles = display_names(pipeline.corpus())
+    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings), titles)
     target = st.session_state.pop("scroll_to", None)
     if turns:
         page_script(target, f"{len(turns)}-{bool(target)}")
@@ -226,6 +235,7 @@ def _keep_turn(
     *,
     rerun: bool = True,
 ) -> None:
+    answer = reconciled(answer)  # every side of a disagreement counted, kept and exported
     turns.append({"role": "user", "content": question})
     turns.append(
         {

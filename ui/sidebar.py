@@ -17,8 +17,8 @@ from index.fetch import fetch_page
 from rag import Answer, Filters, Pipeline, RagError
 from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
-from ui.markup import date_text
-from ui.render import answer_md, as_markdown, md
+from ui.render import as_markdown, as_record, md, plain_md, retitled
+from ui.state import display_names
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def sidebar(pipeline: Pipeline) -> Choice:
     corpus_panel(corpus)
     uploads(pipeline)
     remove_panel(pipeline, corpus)
-    downloads()
+    downloads(display_names(corpus))
     return choice
 
 
@@ -95,9 +95,8 @@ def conversations_panel(path: Path) -> None:
 
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
     """Article and date filters; an impossible combination is a plain message, not ignored."""
-    titles = {
-        f.source_file: f"{f.title or f.source_file} ({date_text(f.date)})" for f in corpus.files
-    }
+    names = display_names(corpus)
+    titles = {f.source_file: names[f.source_file] for f in corpus.files}
     sources = st.multiselect(
         "Only these articles",
         list(titles),
@@ -254,17 +253,29 @@ def remove_panel(pipeline: Pipeline, corpus: CorpusInfo) -> None:
         st.rerun()
 
 
-def downloads() -> None:
+def conversation_export(
+    turns: list[dict[str, Any]], titles: dict[str, str]
+) -> tuple[str, list[dict[str, object]]]:
+    """The conversation as clean Markdown (questions as headings, each answer with its
+    numbered sources) and as JSON records holding the same text."""
+    parts: list[str] = []
+    records: list[dict[str, object]] = []
+    for t in turns:
+        if t["role"] == "user":
+            parts.append(f"## {plain_md(t['content'])}")
+            continue
+        answer = retitled(Answer.model_validate(t["answer"]), titles)
+        parts.append(as_markdown(answer))
+        records.append(as_record(answer))
+    return "\n\n".join(parts) + "\n", records
+
+
+def downloads(titles: dict[str, str]) -> None:
     """The conversation as Markdown or JSON (drawn after every answer, so always current)."""
     turns: list[dict[str, Any]] = st.session_state.get("turns", [])
     if not turns:
         return
-    markdown = "\n\n".join(
-        f"**You:** {answer_md(t['content'])}"
-        if t["role"] == "user"
-        else "**Answer:** " + as_markdown(Answer.model_validate(t["answer"]))
-        for t in turns
-    )
+    markdown, records = conversation_export(turns, titles)
     st.download_button("Download chat (Markdown)", markdown, "conversation.md", "text/markdown")
-    data = json.dumps([t.get("answer") or t for t in turns], indent=2, default=str)
+    data = json.dumps(records, indent=2, ensure_ascii=False, default=str)
     st.download_button("Download chat (JSON)", data, "conversation.json", "application/json")

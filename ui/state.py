@@ -12,7 +12,8 @@ import streamlit as st
 
 from rag import Pipeline, RagError, Settings
 from rag.corpus import parse_article
-from rag.types import IndexedFile
+from rag.titles import Titled, display_titles
+from rag.types import CorpusInfo, IndexedFile
 
 # Pipelines built by `python -m ui.serve` before the server starts, by settings key: the first
 # visitor then finds the model and index loaded instead of waiting ~20 s behind a spinner.
@@ -66,6 +67,11 @@ def read_article(
         except (RagError, OSError):
             memo[source_file] = None
     return memo[source_file]
+
+
+def display_names(corpus: CorpusInfo) -> dict[str, str]:
+    """Each article's short, distinct display title, by source file."""
+    return display_titles([Titled(f.source_file, f.title, f.date, f.outlet) for f in corpus.files])
 
 
 def date_range(files: list[IndexedFile]) -> tuple[str, str] | None:
