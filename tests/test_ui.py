@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from evals.feedback import entries, feedback_path
 from index import build_index
 from rag import Settings
+from tests.fake_openai import FakeOpenAI
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 
@@ -208,13 +209,32 @@ def test_thumbs_down_with_a_comment_is_kept(app_env: None, sample_settings: Sett
     assert at.get("feedback")[0].value == 0  # with its 👎
 
 
-def test_regenerate_asks_the_last_question_again(app_env: None) -> None:
+def test_regenerate_is_offered_only_where_the_answer_can_change(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     _ask(at, "Where was Melania Trump born?")
+    assert at.session_state.turns[-1]["answer"]["mode"] == "extractive"
+    assert not any(b.label == "Regenerate" for b in at.button)  # the same text would come back
+
+
+def test_regenerated_answers_are_versions_with_their_own_votes(
+    app_env: None, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_ANSWER_MODE", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    fake_openai.script(*["Melania Trump was born in Slovenia [1]."] * 4)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where was Melania Trump born?")
+    at.get("feedback")[0].set_value(0).run()  # 👎 on the first version
+    assert any("Thanks, saved: your 👎" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Regenerate").click().run()
     assert not at.exception and not at.error
-    assert [t["content"] for t in at.session_state.turns][0] == "Where was Melania Trump born?"
-    assert len(at.session_state.turns) == 2
+    turns = at.session_state.turns
+    assert len(turns) == 2 and len(turns[-1]["versions"]) == 2 and turns[-1]["shown"] == 1
+    assert "2/2" in _texts(at)
+    assert at.get("feedback")[0].value is None  # the new version has no vote of its own yet
+    next(b for b in at.button if b.key == "prev-1").click().run()
+    assert "1/2" in _texts(at) and at.get("feedback")[0].value == 0  # the stored 👎
 
 
 def test_conversations_are_kept_reopened_renamed_and_deleted(app_env: None) -> None:

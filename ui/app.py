@@ -95,34 +95,71 @@ def draw_turns(
             rate(turn, i, votes, last=i == len(turns) - 1)
 
 
+_VERSIONED = ("content", "answer", "vote", "feedback_id", "comment")
+
+
 def rate(turn: dict[str, Any], i: int, votes: Path, *, last: bool) -> None:
-    """👍/👎 (kept in the feedback file, with an optional comment) and, on the last answer,
-    a button that asks again."""
-    left, right = st.columns([3, 1])
+    """👍/👎 (kept in the feedback file, with an optional comment, and acknowledged), the
+    versions of a regenerated answer ("1/2", each with its own vote) and, on the last answer
+    of a generative run, a button that asks again (an extractive answer would not change)."""
+    versions: list[dict[str, Any]] = turn.get("versions") or []
+    suffix = f"-{turn.get('shown', 0)}" if versions else ""
+    left, right = st.columns([3, 2], vertical_alignment="top")
     with left:
         st.feedback(
             "thumbs",
-            key=f"vote-{i}",
-            default=turn.get("vote"),  # a reopened conversation shows its earlier verdicts
+            key=f"vote-{i}{suffix}",
+            default=turn.get("vote"),  # exactly the stored verdict of the version shown
             on_change=_voted,
-            args=(turn, i, votes),
+            args=(turn, i, votes, suffix),
         )
         if turn.get("feedback_id"):
+            said = "👍" if turn.get("vote") == 1 else "👎"
+            more = " and your comment" if turn.get("comment") else ""
+            st.caption(f"Thanks, saved: your {said}{more}.")
             st.text_input(
                 "Comment (optional)",
-                key=f"comment-{i}",
+                key=f"comment-{i}{suffix}",
                 placeholder="What was wrong or missing?",
                 on_change=_commented,
-                args=(turn, i, votes),
+                args=(turn, i, votes, suffix),
             )
-    if last and right.button("Regenerate", icon=":material/refresh:", key=f"again-{i}"):
-        st.session_state.turns = st.session_state.turns[:-2]
-        st.session_state.pending = turn["answer"]["question"]
-        st.rerun()
+    with right:
+        if len(versions) > 1:
+            _version_switch(turn, i, versions)
+        generative = turn.get("answer", {}).get("mode") == "openai"
+        if last and generative and st.button(
+            "Regenerate", icon=":material/refresh:", key=f"again-{i}",
+            help="Ask the model again; this version stays, with its vote",
+        ):  # fmt: skip
+            st.session_state.regenerate = True
+            st.session_state.pending = turn["answer"]["question"]
+            st.rerun()
 
 
-def _voted(turn: dict[str, Any], i: int, votes: Path) -> None:
-    choice = st.session_state.get(f"vote-{i}")
+def _version_switch(turn: dict[str, Any], i: int, versions: list[dict[str, Any]]) -> None:
+    shown = turn.get("shown", len(versions) - 1)
+    back, label, ahead = st.columns([1, 1, 1], vertical_alignment="center")
+    label.markdown(f"{shown + 1}/{len(versions)}", help="Versions of this answer")
+    if back.button("", icon=":material/chevron_left:", key=f"prev-{i}", disabled=shown == 0,
+                   help="Previous version"):  # fmt: skip
+        _show_version(turn, shown - 1)
+    if ahead.button("", icon=":material/chevron_right:", key=f"next-{i}",
+                    disabled=shown == len(versions) - 1, help="Next version"):  # fmt: skip
+        _show_version(turn, shown + 1)
+
+
+def _show_version(turn: dict[str, Any], shown: int) -> None:
+    versions = turn["versions"]
+    versions[turn.get("shown", len(versions) - 1)] = {k: turn.get(k) for k in _VERSIONED}
+    turn.update(versions[shown])
+    turn["shown"] = shown
+    keep(load_settings())
+    st.rerun()
+
+
+def _voted(turn: dict[str, Any], i: int, votes: Path, suffix: str) -> None:
+    choice = st.session_state.get(f"vote-{i}{suffix}")
     if choice is None:
         return
     rating = 1 if choice == 1 else -1
@@ -142,8 +179,11 @@ def keep(settings: Settings) -> None:
     conversations.save(conversations.conversations_path(settings), chat_id, turns)
 
 
-def _commented(turn: dict[str, Any], i: int, votes: Path) -> None:
-    feedback.comment(votes, turn["feedback_id"], st.session_state.get(f"comment-{i}", ""))
+def _commented(turn: dict[str, Any], i: int, votes: Path, suffix: str) -> None:
+    text = st.session_state.get(f"comment-{i}{suffix}", "")
+    feedback.comment(votes, turn["feedback_id"], text)
+    turn["comment"] = text
+    keep(load_settings())
 
 
 def chat_page() -> None:
@@ -187,7 +227,8 @@ def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str,
     """Stream the answer to `question`, keep it, and redraw the page with it in view."""
     with st.chat_message("user"):
         st.html(user_html(question))
-    history = [{"role": t["role"], "content": t["content"]} for t in turns]
+    asked = turns[:-2] if st.session_state.get("regenerate") else turns  # not its own answer
+    history = [{"role": t["role"], "content": t["content"]} for t in asked]
     with st.chat_message("assistant"):
         if choice.described:
             st.caption(f"Filters: {md(choice.described)}")
@@ -236,15 +277,21 @@ def _keep_turn(
     rerun: bool = True,
 ) -> None:
     answer = reconciled(answer)  # every side of a disagreement counted, kept and exported
+    turn: dict[str, Any] = {
+        "role": "assistant",
+        "content": answer.text,
+        "answer": answer.model_dump(mode="json"),
+        "filters": described,
+    }
+    if st.session_state.pop("regenerate", False) and len(turns) >= 2:
+        old = turns[-1]
+        versions = old.get("versions") or [{}]
+        versions[old.get("shown", len(versions) - 1)] = {k: old.get(k) for k in _VERSIONED}
+        versions.append({k: turn.get(k) for k in _VERSIONED})
+        turn.update(versions=versions, shown=len(versions) - 1)
+        del turns[-2:]  # the question and its answer come back, with every version
     turns.append({"role": "user", "content": question})
-    turns.append(
-        {
-            "role": "assistant",
-            "content": answer.text,
-            "answer": answer.model_dump(mode="json"),
-            "filters": described,
-        }
-    )
+    turns.append(turn)
     keep(pipeline.settings)
     st.session_state.scroll_to = f"answer-a{len(turns) - 1}"
     if rerun:
