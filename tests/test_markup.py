@@ -7,7 +7,14 @@ import datetime as dt
 import re
 
 from rag.types import Answer, Citation, Conflict, ConflictSide
-from ui.markup import STYLE, answer_html, conflicts_html, excerpt_bounds, sources_html
+from ui.markup import (
+    STYLE,
+    answer_html,
+    conflicts_html,
+    excerpt_bounds,
+    sources_html,
+    untagged,
+)
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 
@@ -163,3 +170,10 @@ def test_cards_show_outlet_author_page_and_a_safe_link_to_the_original() -> None
             lambda name: ("One.", 0),
         )
         assert "javascript:" not in shown and "<script>" not in shown
+
+
+def test_a_title_told_apart_by_its_date_drops_it_where_the_date_is_printed_beside() -> None:
+    day = dt.date(2025, 8, 16)
+    assert untagged("Melania writes… (16 Aug 2025)", day) == "Melania writes…"
+    assert untagged("Melania writes… (BBC, 16 Aug 2025)", day) == "Melania writes… (BBC)"
+    assert untagged("Melania writes… (17 Aug 2025)", day) == "Melania writes… (17 Aug 2025)"

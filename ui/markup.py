@@ -57,7 +57,11 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 .rag-narrow>summary{cursor:pointer;font-weight:600;min-height:40px;line-height:40px}
 .rag-narrow ul{margin:.2rem 0;padding-left:1.1rem}
 @media (max-width:640px){.rag-wide{display:none}.rag-narrow{display:block}
-  .rag-chip{min-width:2.2em;line-height:2;margin:.15em}}
+  .rag-chip{min-width:2.2em;line-height:2;margin:.15em}
+  .rag-chip::after{content:"";position:absolute;inset:-.45rem -.2rem}
+  [data-testid=stFeedback] button,[data-testid=stSidebar] button{min-width:40px;min-height:40px}
+  .rag-chip.rag-peek .rag-tip{position:fixed;left:.6rem;right:.6rem;top:auto;bottom:6.5rem;
+    width:auto}}
 .rag-panel{position:fixed;z-index:999991;top:3.75rem;right:0;bottom:0;width:min(30rem,42vw);
   overflow:auto;background:#fff;color:#1f2937;border-left:1px solid #94a3b8;
   box-shadow:-6px 0 18px rgba(0,0,0,.15);padding:.6rem 1rem 1rem}
@@ -68,6 +72,9 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
   border-left:0;border-top:1px solid #94a3b8;border-radius:.8rem .8rem 0 0;
   box-shadow:0 -6px 18px rgba(0,0,0,.2)}}
 .rag-chip.rag-peek .rag-tip{display:block}
+.rag-copy{min-height:40px;padding:0 .9rem;border:1px solid #94a3b8;border-radius:.5rem;
+  background:#fff;color:#1f2937;font:inherit;font-size:.9rem;cursor:pointer}
+.rag-copy:hover,.rag-copy:focus-visible{border-color:#1e3a8a;color:#1e3a8a}
 .rag-closest{color:#475569}
 .rag-badge{display:inline-block;font-size:.75rem;padding:0 .4em;border-radius:.3em;
   background:#fee2e2;color:#7f1d1d;margin-left:.3rem}
@@ -77,6 +84,17 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 def date_text(date: dt.date | None) -> str:
     """A date as readers write it, or "undated"."""
     return f"{date:%-d %b %Y}" if date else "undated"
+
+
+def untagged(title: str, date: dt.date | None) -> str:
+    """A display title without the date it was told apart by, where the date is shown
+    beside it anyway ("… (16 Aug 2025)" → "…", "… (BBC, 16 Aug 2025)" → "… (BBC)")."""
+    if date is None:
+        return title
+    when = date_text(date)
+    if title.endswith(f" ({when})"):
+        return title[: -len(when) - 3]
+    return title.replace(f", {when})", ")") if title.endswith(f", {when})") else title
 
 
 def support_words(score: float) -> str:
@@ -124,7 +142,7 @@ def marked(text: str, start: int, end: int, mark_id: str = "") -> str:
 def _tip(c: Citation) -> str:
     return (
         f'<span class="rag-tip" role="tooltip">“{escape(c.quote)}”'
-        f"<b>{escape(c.title or c.source_file)}</b>{byline(c)}</span>"
+        f"<b>{escape(untagged(c.title, c.date) or c.source_file)}</b>{byline(c)}</span>"
     )
 
 
@@ -255,7 +273,8 @@ def _card(
     parts = [
         f'<div class="rag-card" id="src-{aid}-{first.n}">{anchors}',
         f'<h4 title="{escape(first.source_file)}">'
-        f"{'' if closest else escape(numbers) + ' '}{escape(first.title or first.source_file)}"
+        f"{'' if closest else escape(numbers) + ' '}"
+        f"{escape(untagged(first.title, first.date) or first.source_file)}"
         "</h4>",
         f'<div class="rag-meta">{byline(first)}'
         f"{' · ' + original_link(first) if original_link(first) else ''}</div>",
@@ -326,7 +345,7 @@ def _side_row(answer: Answer, conflict: Conflict, value: str, aid: str) -> tuple
         mine = [s for s in conflict.sides if s.value == value and s.source_file == file]
         cited = [by_n[s.citation] for s in mine if s.citation in by_n]
         chips = "".join(chip(c, aid) for c in cited)
-        title = escape((cited[0].title if cited else "") or file)
+        title = escape(untagged(cited[0].title, mine[0].date) if cited else file)
         when = date_text(mine[0].date) if mine[0].date else "date unknown"
         entries.append(f'{chips} <span class="rag-meta">{title} · {escape(when)}</span>')
     said = escape(_count(conflict, value))

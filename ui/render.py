@@ -14,7 +14,7 @@ from rag import Answer
 from rag.conflicts import reconciled
 from rag.titles import short_title
 from rag.types import Citation
-from ui.markup import answer_html, conflicts_html, date_text, sources_html
+from ui.markup import answer_html, conflicts_html, date_text, sources_html, untagged
 
 Reader = Callable[[str], tuple[str, int] | None]  # source file -> (text, body start) or None
 # What a Markdown renderer would make clickable on its own: URLs with a scheme, www. addresses,
@@ -180,7 +180,8 @@ def source_line(c: Citation) -> str:
     """ "[n] Title — Outlet, 16 Aug 2025. <link>" for an export's numbered sources."""
     link = c.url.strip() if re.match(r"https?://\S+$", c.url.strip(), re.IGNORECASE) else ""
     parts = [c.outlet or "outlet unknown", date_text(c.date) if c.date else "date unknown"]
-    line = f"[{c.n}] {plain_md(c.title or c.source_file)} — {plain_md(', '.join(parts))}."
+    title = untagged(c.title, c.date) or c.source_file
+    line = f"[{c.n}] {plain_md(title)} — {plain_md(', '.join(parts))}."
     return f"{line} <{link}>" if link else line
 
 

@@ -17,6 +17,7 @@ from index.fetch import fetch_page
 from rag import Answer, Filters, Pipeline, RagError
 from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
+from ui.markup import date_text, untagged
 from ui.render import as_markdown, as_record, md, plain_md, retitled
 from ui.state import display_names
 
@@ -96,7 +97,10 @@ def conversations_panel(path: Path) -> None:
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
     """Article and date filters; an impossible combination is a plain message, not ignored."""
     names = display_names(corpus)
-    titles = {f.source_file: names[f.source_file] for f in corpus.files}
+    titles = {
+        f.source_file: f"{untagged(names[f.source_file], f.date)} · {date_text(f.date)}"
+        for f in corpus.files
+    }
     sources = st.multiselect(
         "Only these articles",
         list(titles),
