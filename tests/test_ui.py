@@ -16,6 +16,7 @@ from rag import Settings
 from tests.fake_openai import FakeOpenAI
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+ARTICLES = str(Path(__file__).resolve().parents[1] / "ui" / "articles_page.py")
 
 
 @pytest.fixture
@@ -265,13 +266,31 @@ def test_an_uploaded_article_can_be_removed(
     monkeypatch.setenv("RAG_CHROMA_PATH", str(settings.chroma_path))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("RAG_UPLOAD_DIR", str(uploads))
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert any("6 articles" in e.label for e in at.expander)
+    at = AppTest.from_file(ARTICLES, default_timeout=120).run()
+    assert any("6 articles" in c.value for c in at.caption)
+    rows = at.dataframe[0].value
+    assert list(rows.columns) == ["title", "outlet", "date", "format", "passages", "file"]
+    assert "uploads/owls.txt" in set(rows["file"]) and set(rows["format"]) == {"TXT"}
+    at.multiselect[0].set_value(["uploads/owls.txt"]).run()
     next(b for b in at.button if b.label == "Remove").click().run()
     assert not at.exception
     assert not (uploads / "owls.txt").exists()
     assert any("1 removed" in s.value for s in at.success)
-    assert any("5 articles" in e.label for e in at.expander)
+    assert any("5 articles" in c.value for c in at.caption)
+
+
+def test_the_chat_sidebar_keeps_history_and_filters_and_sends_the_corpus_elsewhere(
+    app_env: None,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.get("file_uploader")  # corpus administration lives on the Articles page
+    assert not any(b.label in ("Add page", "Re-index folder", "Remove") for b in at.button)
+    assert any(b.label == "New chat" for b in at.button)
+    assert any("Add or remove them on the Articles page" in c.value for c in at.caption)
+    # The article filter shows short, distinct titles with their dates.
+    options = at.multiselect[0].options
+    assert len(set(options)) == 5 and all(len(o) < 90 for o in options)
+    assert "Trump gives Putin letter from Melania · undated" in options
 
 
 def test_the_first_visit_uses_the_pipeline_warmed_before_serving(app_env: None) -> None:
@@ -320,13 +339,14 @@ def test_a_web_page_is_added_by_its_address(
     }.items():
         monkeypatch.setenv(key, str(value))
     try:
-        at = AppTest.from_file(APP, default_timeout=120).run()
+        at = AppTest.from_file(ARTICLES, default_timeout=120).run()
         address = f"http://127.0.0.1:{served.server_port}/bare"
         next(t for t in at.text_input if "web page" in t.label).input(address).run()
         next(b for b in at.button if b.label == "Add page").click().run()
         assert not at.exception and not at.error
         assert any("1 added" in s.value for s in at.success)
-        assert any("6 articles" in e.label for e in at.expander)
+        assert any("6 articles" in c.value for c in at.caption)
+        at = AppTest.from_file(APP, default_timeout=120).run()
         shown = _html(_ask(at, "How many zebras did the census count?"))
         assert "4,812" in shown and "Zebra census" in shown
         assert BARE.decode() not in shown  # the page's text, not its markup
@@ -335,7 +355,7 @@ def test_a_web_page_is_added_by_its_address(
 
 
 def test_the_uploader_takes_every_indexed_format(app_env: None) -> None:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(ARTICLES, default_timeout=120).run()
     uploader = at.get("file_uploader")[0]
     wanted = {".html", ".pdf", ".docx", ".jsonl", ".rss", ".md", ".txt"}
     assert wanted <= set(uploader.proto.type)

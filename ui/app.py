@@ -34,6 +34,7 @@ from ui.state import (
 )
 
 EVALS = Path(__file__).resolve().parent / "evals_page.py"
+ARTICLES = Path(__file__).resolve().parent / "articles_page.py"
 
 
 def offer_rebuild(settings: Settings) -> None:
@@ -338,10 +339,11 @@ def _stream(
 
 
 def main() -> None:
-    """The app: the chat and the Evals page, named so in the navigation."""
+    """The app: the chat, the Articles and the Evals pages, named so in the navigation."""
     st.set_page_config(page_title="Ask the articles", page_icon="📰")
     pages = [
         st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),
+        st.Page(ARTICLES, title="Articles", icon=":material/library_books:"),
         st.Page(EVALS, title="Evals", icon=":material/monitoring:"),
     ]
     st.navigation(pages).run()

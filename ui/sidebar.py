@@ -1,4 +1,5 @@
-"""The chat's sidebar: mode, filters (checked before asking), corpus panel, uploads, downloads."""
+"""The chat's sidebar: mode, new chat, saved conversations, filters (checked before asking),
+downloads. The corpus is managed on the Articles page (`ui.articles_page`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ from typing import Any
 import streamlit as st
 
 from evals import conversations
-from index import ACCEPTED_SUFFIXES, build_index
-from index.fetch import fetch_page
 from rag import Answer, Filters, Pipeline, RagError
-from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
 from ui.markup import date_text, untagged
 from ui.render import as_markdown, as_record, md, plain_md, retitled
@@ -33,7 +31,7 @@ class Choice:
 
 
 def sidebar(pipeline: Pipeline) -> Choice:
-    """Mode, knobs, filters, corpus panel, uploads and downloads."""
+    """Mode, new chat, saved conversations, knobs, filters and downloads."""
     settings = pipeline.settings
     if pipeline.mode == "openai":
         st.markdown(f"**Mode:** OpenAI-compatible · `{md(settings.chat_model)}`")
@@ -47,9 +45,10 @@ def sidebar(pipeline: Pipeline) -> Choice:
     top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
     corpus = pipeline.corpus()
     choice = filters_panel(corpus, top_k)
-    corpus_panel(corpus)
-    uploads(pipeline)
-    remove_panel(pipeline, corpus)
+    st.caption(
+        f"{len(corpus.files)} articles, {corpus.chunks} passages. Add or remove them on the "
+        "Articles page."
+    )
     downloads(display_names(corpus))
     return choice
 
@@ -147,114 +146,6 @@ def describe(filters: Filters, titles: dict[str, str]) -> str:
     if filters.until:
         parts.append(f"published until {filters.until}")
     return ", ".join(parts)
-
-
-def corpus_panel(corpus: CorpusInfo) -> None:
-    """The indexed articles by title and date (file names in their own column)."""
-    with st.expander(f"Corpus: {len(corpus.files)} articles, {corpus.chunks} chunks"):
-        if corpus.last_indexed:
-            st.caption(f"Last indexed {corpus.last_indexed:%Y-%m-%d %H:%M} UTC")
-        st.dataframe(
-            [
-                {"title": f.title or f.source_file, "date": f.date, "file": f.source_file}
-                for f in sorted(corpus.files, key=lambda f: f.date or dt.date.min, reverse=True)
-            ],
-            hide_index=True,
-        )
-
-
-def uploads(pipeline: Pipeline) -> None:
-    """Add articles from files or a web page (each accepted or refused with its reason), then
-    index them."""
-    for kind, text in st.session_state.pop("upload_results", []):
-        (st.success if kind == "ok" else st.error)(text)
-    done = st.session_state.get("uploads_done", 0)
-    limit = MAX_UPLOAD_BYTES / 1e6
-    suffixes = [s.lstrip(".") for s in ACCEPTED_SUFFIXES]
-    files = st.file_uploader(
-        f"Add articles ({', '.join(suffixes)}; up to {limit:.0f} MB each)",
-        type=suffixes,
-        accept_multiple_files=True,
-        key=f"uploader-{done}",  # a new key clears the widget
-    )
-    add = st.button("Add to corpus", disabled=not files)
-    url = st.text_input("Or add a web page by its address", key=f"url-{done}")
-    fetch = st.button("Add page", disabled=not url.strip())
-    reindex = st.button("Re-index folder")
-    if add or fetch or reindex:
-        if fetch:
-            results = _add_page(pipeline, url)
-        else:
-            results = _index_uploads(pipeline, list(files or []) if add else [])
-        st.session_state.upload_results = results
-        st.session_state.uploads_done = st.session_state.get("uploads_done", 0) + 1
-        st.rerun()  # the sidebar's counts and filters show the new corpus at once
-
-
-def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]]:
-    settings = pipeline.settings
-    results: list[tuple[str, str]] = []
-    saved: list[str] = []
-    for upload in files:
-        try:
-            saved.append(save_upload(settings.upload_dir, upload.name, upload.getvalue()).name)
-        except RagError as exc:
-            results.append(("error", f"Not added: {exc}"))
-    if files and not saved:
-        return results
-    return _reindex(pipeline, saved, results)
-
-
-def _add_page(pipeline: Pipeline, url: str) -> list[tuple[str, str]]:
-    try:
-        with st.spinner("Downloading…"):
-            page = fetch_page(url, pipeline.settings)
-    except RagError as exc:
-        return [("error", f"Not added: {exc}")]
-    return _reindex(pipeline, [page.path.name], [])
-
-
-def _reindex(
-    pipeline: Pipeline, saved: list[str], results: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    settings = pipeline.settings
-    bar = st.progress(0.0, text="Indexing…")
-
-    def advance(done: int, total: int) -> None:
-        bar.progress(done / max(1, total), text="Indexing…")
-
-    try:
-        report = build_index(
-            settings.corpus_dir,
-            settings,
-            embedder=pipeline.embedder,
-            progress=False,
-            on_progress=advance,
-        )
-        pipeline.refresh()
-        added = f"Added {', '.join(saved)}. " if saved else ""
-        results.insert(0, ("ok", added + report.summary()))
-    except RagError as exc:
-        results.append(("error", str(exc)))
-    bar.empty()
-    return results
-
-
-def remove_panel(pipeline: Pipeline, corpus: CorpusInfo) -> None:
-    """Remove an uploaded article: its file, then its chunks (the index drops files that are
-    gone from the folders)."""
-    added = [f for f in corpus.files if f.source_file.startswith(UPLOADS_PREFIX)]
-    if not added:
-        return
-    with st.expander("Remove an uploaded article"):
-        names = {f.source_file: f"{f.title or f.source_file} ({f.source_file})" for f in added}
-        chosen = st.selectbox("Article", list(names), format_func=names.__getitem__)
-        if not st.button("Remove", icon=":material/delete:"):
-            return
-        path = pipeline.settings.upload_dir / chosen.removeprefix(UPLOADS_PREFIX)
-        path.unlink(missing_ok=True)
-        st.session_state.upload_results = _reindex(pipeline, [], [])
-        st.rerun()
 
 
 def conversation_export(
