@@ -256,6 +256,8 @@ def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: P
     upload = tmp_path / "owls.txt"
     upload.write_text(HOSTILE, encoding="utf-8")
     page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Articles").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Articles").wait_for(timeout=30_000)  # type: ignore[attr-defined]
     big = tmp_path / "big.txt"  # over the corpus limit, under Streamlit's (MiB) one
     big.write_text("date 2025-09-03 Big\n\n" + "word " * 1_030_000, encoding="utf-8")
     other = tmp_path / "otters.md"
@@ -271,6 +273,8 @@ def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: P
     page.get_by_text("2 added").wait_for(timeout=90_000)  # type: ignore[attr-defined]
     assert page.locator("[data-testid=stFileChip]").count() == 0  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "upload-results.png"))  # type: ignore[attr-defined]
+    page.screenshot(path=str(DOCS / "chat-articles.png"))  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Chat").click()  # type: ignore[attr-defined]
     _ask(page, "What did the museum in Tartu open?")
     _answer(page, 1)
     page.locator("#answer-a1 .rag-chip").first.click()  # type: ignore[attr-defined]

@@ -58,9 +58,9 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 .rag-narrow ul{margin:.2rem 0;padding-left:1.1rem}
 @media (max-width:640px){.rag-wide{display:none}.rag-narrow{display:block}
   .rag-chip{min-width:2.2em;line-height:2;margin:.15em}
-  .rag-chip::after{content:"";position:absolute;inset:-.45rem -.2rem}
+  .rag-chip::after{content:"";position:absolute;inset:-.6rem -.2rem}
   [data-testid=stFeedback] button,[data-testid=stSidebar] button{min-width:40px;min-height:40px}
-  .rag-chip.rag-peek .rag-tip{position:fixed;left:.6rem;right:.6rem;top:auto;bottom:6.5rem;
+  .rag-chip.rag-peek .rag-tip{position:fixed;left:.6rem;right:.6rem;top:auto;bottom:9rem;
     width:auto}}
 .rag-panel{position:fixed;z-index:999991;top:3.75rem;right:0;bottom:0;width:min(30rem,42vw);
   overflow:auto;background:#fff;color:#1f2937;border-left:1px solid #94a3b8;
