@@ -206,7 +206,10 @@ def test_thumbs_down_with_a_comment_is_kept(app_env: None, sample_settings: Sett
     assert kept[-1].rating == -1 and kept[-1].comment == "It left out the date"
     assert kept[-1].answer.question == "Where did Trump hand Putin the letter?"
     at = AppTest.from_file(APP, default_timeout=120).run()  # a new visit reopens it
-    next(b for b in at.button if b.label == "Where did Trump hand Putin the letter?").click().run()
+    # Listed under its day with its verdict.
+    assert any(c.value == "Today" for c in at.caption)
+    opened = "Where did Trump hand Putin the letter? · 👎1"
+    next(b for b in at.button if b.label == opened).click().run()
     assert at.get("feedback")[0].value == 0  # with its 👎
 
 
@@ -248,9 +251,23 @@ def test_conversations_are_kept_reopened_renamed_and_deleted(app_env: None) -> N
     assert len(at.chat_message) == 2 and "Slovenia" in _html(at)
     at.text_input(key=f"name-{at.session_state.chat_id}").input("Melania's birthplace").run()
     assert any(str(b.label).endswith("Melania's birthplace") for b in at.button)
-    next(b for b in at.button if b.key == f"del-{at.session_state.chat_id}").click().run()
+    chat_id = at.session_state.chat_id
+    next(b for b in at.button if b.key == f"del-{chat_id}").click().run()
     assert not any(str(b.label).endswith("Melania's birthplace") for b in at.button)
     assert len(at.chat_message) == 0  # the open conversation was the deleted one
+    assert any(c.value == "Deleted “Melania's birthplace”." for c in at.caption)
+    next(b for b in at.button if b.label == "Undo").click().run()  # it comes back whole
+    opened = next(b for b in at.button if str(b.label).endswith("Melania's birthplace"))
+    opened.click().run()
+    assert len(at.chat_message) == 2 and "Slovenia" in _html(at)
+    _ask(at, "Did the letter mention the abducted children?")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    # Every word must match, in the title or any question (a later question here).
+    at.text_input(key="history-search").input("birthplace ABDUCTED").run()
+    listed = [str(b.label) for b in at.button if str(b.key).startswith("open-")]
+    assert listed == ["Melania's birthplace"]
+    at.text_input(key="history-search").input("zebras").run()
+    assert any("No saved conversation has those words." in c.value for c in at.caption)
 
 
 def test_an_uploaded_article_can_be_removed(

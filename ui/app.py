@@ -277,6 +277,7 @@ def _keep_turn(
     *,
     rerun: bool = True,
 ) -> None:
+    st.session_state.pop("deleted", None)  # an Undo is offered until the next question
     answer = reconciled(answer)  # every side of a disagreement counted, kept and exported
     turn: dict[str, Any] = {
         "role": "assistant",

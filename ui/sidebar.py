@@ -4,6 +4,7 @@ downloads. The corpus is managed on the Articles page (`ui.articles_page`)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import uuid
 from dataclasses import dataclass
@@ -61,36 +62,78 @@ def new_chat() -> None:
 
 
 def conversations_panel(path: Path) -> None:
-    """Saved conversations: reopen, delete, and rename the open one."""
+    """Saved conversations by day with their verdicts, searchable: reopen, rename the open one,
+    delete (with Undo)."""
     saved = conversations.listed(path)
     current = st.session_state.get("chat_id")
-    with st.expander(f"Saved conversations ({len(saved)})"):
+    undo = st.session_state.get("deleted")
+    with st.expander(f"Saved conversations ({len(saved)})", expanded=bool(undo)):
+        if undo:
+            _undo_line(path, undo)
         if not saved:
             st.caption("Each conversation is kept here after its first answer.")
             return
-        for item in saved[:30]:
-            left, right = st.columns([5, 1], vertical_alignment="center")
-            mark = "▸ " if item.id == current else ""
-            if left.button(
-                f"{mark}{item.title}",
-                key=f"open-{item.id}",
-                type="tertiary",
-                help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
-            ):
-                st.session_state.turns = conversations.load(path, item.id)
-                st.session_state.chat_id = item.id
-                st.rerun()
-            if right.button("", icon=":material/delete:", key=f"del-{item.id}", help="Delete"):
-                conversations.delete(path, item.id)
-                if item.id == current:
-                    new_chat()
-                st.rerun()
+        query = st.text_input(
+            "Search conversations", key="history-search", placeholder="Words of a question"
+        )
+        found = conversations.matching(saved, query) if query.strip() else saved
+        if not found:
+            st.caption("No saved conversation has those words.")
+        today = dt.datetime.now(dt.UTC).date()
+        for day, items in itertools.groupby(found[:30], key=lambda item: item.day):
+            st.caption(_day_name(day, today))
+            for item in items:
+                _saved_row(path, item, current)
         titles = {item.id: item.title for item in saved}
         if current in titles:
             name = st.text_input("Rename this conversation", titles[current], key=f"name-{current}")
             if name.strip() and name.strip() != titles[current]:
                 conversations.rename(path, current, name)
                 st.rerun()
+
+
+def _day_name(day: dt.date, today: dt.date) -> str:
+    if day == today:
+        return "Today"
+    if day == today - dt.timedelta(days=1):
+        return "Yesterday"
+    return f"{day:%-d %B %Y}"
+
+
+def _saved_row(path: Path, item: conversations.Saved, current: str | None) -> None:
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    mark = "▸ " if item.id == current else ""
+    verdicts = " ".join(
+        part
+        for part in (f"👍{item.up}" if item.up else "", f"👎{item.down}" if item.down else "")
+        if part
+    )
+    if left.button(
+        f"{mark}{item.title}" + (f" · {verdicts}" if verdicts else ""),
+        key=f"open-{item.id}",
+        type="tertiary",
+        help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
+    ):
+        st.session_state.turns = conversations.load(path, item.id)
+        st.session_state.chat_id = item.id
+        st.rerun()
+    if right.button(
+        "", icon=":material/delete:", key=f"del-{item.id}", help=f"Delete “{item.title}”"
+    ):
+        st.session_state.deleted = (item.id, item.title, conversations.load(path, item.id))
+        conversations.delete(path, item.id)
+        if item.id == current:
+            new_chat()
+        st.rerun()
+
+
+def _undo_line(path: Path, undo: tuple[str, str, list[dict[str, Any]]]) -> None:
+    chat_id, title, turns = undo
+    st.caption(f"Deleted “{title}”.")
+    if st.button("Undo", icon=":material/undo:", key="undo-delete"):
+        conversations.save(path, chat_id, turns, title)
+        st.session_state.pop("deleted", None)
+        st.rerun()
 
 
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
