@@ -80,12 +80,31 @@ def test_refusal_is_shown_once_with_closest_passages(app_env: None) -> None:
 def test_welcome_describes_the_corpus_and_offers_questions(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert "5 articles, published 2025-08-16 to 2025-10-10" in _texts(at)
-    examples = [b for b in at.button if str(b.label).startswith("What do the articles say")]
+    examples = [b for b in at.button if str(b.label).startswith(("What did", "What happened"))]
     assert 3 <= len(examples) <= 4
+    assert "What did Melania Trump say?" in [b.label for b in examples]
     examples[0].click().run()
     assert not at.exception and not at.error
     assert at.session_state.turns[0]["content"] == examples[0].label
     assert len(at.chat_message) == 2
+    assert not at.session_state.turns[1]["answer"]["refused"]  # checked before it was shown
+    # Questions to ask next, from the cited articles; one click asks it.
+    assert any(c.value == "Ask next:" for c in at.caption)
+    follow = [b for b in at.button if str(b.key).startswith("next-q-1-")]
+    assert 1 <= len(follow) <= 3 and all(b.label != examples[0].label for b in follow)
+    asked = follow[0].label
+    follow[0].click().run()
+    assert not at.exception and at.session_state.turns[2]["content"] == asked
+
+
+def test_a_starter_the_index_would_refuse_is_not_shown(sample_settings: Settings) -> None:
+    from rag import Pipeline
+    from ui.state import _STARTERS, starters
+
+    pipeline = Pipeline.from_settings(sample_settings)
+    _STARTERS.clear()
+    shown = starters(pipeline, pipeline.corpus())
+    assert shown and all(not pipeline.answer(q).refused for q in shown)
 
 
 def test_an_impossible_date_range_blocks_asking(app_env: None) -> None:

@@ -26,11 +26,12 @@ from ui.sidebar import Choice, sidebar
 from ui.state import (
     date_range,
     display_names,
-    example_questions,
+    follow_ups,
     forget_pipeline,
     load_pipeline,
     load_settings,
     read_article,
+    starters,
 )
 
 EVALS = Path(__file__).resolve().parent / "evals_page.py"
@@ -53,13 +54,13 @@ def offer_rebuild(settings: Settings) -> None:
     st.button("Continue")
 
 
-def welcome(corpus: CorpusInfo) -> None:
+def welcome(pipeline: Pipeline, corpus: CorpusInfo) -> None:
     """What the corpus holds and a few questions to start from."""
     files = corpus.files
     span = date_range(files)
     when = f", published {span[0]} to {span[1]}" if span else ""
     st.markdown(f"**{len(files)} articles{when}.** Ask a question: answers quote them.")
-    questions = example_questions(files)
+    questions = starters(pipeline, corpus)
     if questions:
         st.caption("Try one of these:")
         for column, question in zip(st.columns(2), questions[:2], strict=False):
@@ -81,7 +82,11 @@ def _example(column: Any, question: str) -> None:
 
 
 def draw_turns(
-    turns: list[dict[str, Any]], reader: Reader, votes: Path, titles: dict[str, str]
+    turns: list[dict[str, Any]],
+    reader: Reader,
+    votes: Path,
+    titles: dict[str, str],
+    corpus: CorpusInfo | None = None,
 ) -> None:
     """The conversation so far, every answer with its chips, sources and 👍/👎."""
     for i, turn in enumerate(turns):
@@ -94,9 +99,22 @@ def draw_turns(
             answer = retitled(Answer.model_validate(turn["answer"]), titles)
             show_answer(answer, f"a{i}", reader)
             rate(turn, i, votes, last=i == len(turns) - 1)
+            if i == len(turns) - 1 and corpus is not None and not answer.refused:
+                _next_questions(answer, corpus, i)
 
 
 _VERSIONED = ("content", "answer", "vote", "feedback_id", "comment")
+
+
+def _next_questions(answer: Answer, corpus: CorpusInfo, i: int) -> None:
+    """Two or three questions to ask next, from the cited articles."""
+    questions = follow_ups(answer, corpus)
+    if not questions:
+        return
+    st.caption("Ask next:")
+    for n, (column, question) in enumerate(zip(st.columns(len(questions)), questions, strict=True)):
+        if column.button(question, key=f"next-q-{i}-{n}", use_container_width=True):
+            st.session_state.pending = question  # asked below, in this run
 
 
 def rate(turn: dict[str, Any], i: int, votes: Path, *, last: bool) -> None:
@@ -210,9 +228,10 @@ def chat_page() -> None:
         return read_article(pipeline, memo, source_file)
 
     if not turns:
-        welcome(pipeline.corpus())
-    titles = display_names(pipeline.corpus())
-    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings), titles)
+        welcome(pipeline, pipeline.corpus())
+    corpus = pipeline.corpus()
+    titles = display_names(corpus)
+    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings), titles, corpus)
     target = st.session_state.pop("scroll_to", None)
     if turns:
         page_script(target, f"{len(turns)}-{bool(target)}")
