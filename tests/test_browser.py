@@ -104,11 +104,23 @@ def test_answer_in_view_chips_open_sources_and_conflicts_side_by_side(page: Any)
     page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
     page.wait_for_timeout(1_500)  # the sidebar's widgets are drawn last
     page.screenshot(path=str(ARTIFACTS / "welcome.png"))
+    # A keyboard reaches the question box in at most 5 Tab stops (a skip link).
+    for _stop in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.className") == "rag-skip":
+            break
+    assert page.evaluate("document.activeElement.className") == "rag-skip"
+    page.screenshot(path=str(ARTIFACTS / "skip-link.png"))
+    page.keyboard.press("Enter")
+    focused = "document.activeElement.dataset.testid"
+    assert page.evaluate(focused) == "stChatInputTextArea"
     _ask(page, "Where did Trump hand Putin the letter?")
     _answer(page, 1)
     _ask(page, "Did the letter mention the abducted children?")
     _answer(page, 2)
     assert _top_in_view(page, 2)
+    avatars = page.locator('[data-testid="stChatMessageAvatarUser"]')
+    assert avatars.first.get_attribute("aria-label") == "You"  # every control named
     # The disagreement: one reconciling sentence first, then the sides with articles counted.
     disagree = page.locator(".rag-disagree").first
     assert disagree.inner_text().startswith("The sources disagree. According to Trump")

@@ -219,6 +219,8 @@ def chat_page() -> None:
         st.error(str(exc))
         st.stop()
     with st.sidebar:
+        # The first stop after the page links: the question box without ~25 Tab stops.
+        st.html('<a class="rag-skip" href="#ask">Skip to the question box</a>')
         choice = sidebar(pipeline)
     turns: list[dict[str, Any]] = st.session_state.setdefault("turns", [])
     keep_stopped(pipeline, turns)
@@ -233,8 +235,7 @@ def chat_page() -> None:
     titles = display_names(corpus)
     draw_turns(turns, reader, feedback.feedback_path(pipeline.settings), titles, corpus)
     target = st.session_state.pop("scroll_to", None)
-    if turns:
-        page_script(target, f"{len(turns)}-{bool(target)}")
+    page_script(target, f"{len(turns)}-{bool(target)}")  # chips, panel, copy, skip link
     if choice.problem:
         st.error(f"Asking is paused until the filters in the sidebar can match: {choice.problem}")
     typed = st.chat_input("Ask about the articles", disabled=bool(choice.problem))

@@ -75,6 +75,8 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 .rag-copy{min-height:40px;padding:0 .9rem;border:1px solid #94a3b8;border-radius:.5rem;
   background:#fff;color:#1f2937;font:inherit;font-size:.9rem;cursor:pointer}
 .rag-copy:hover,.rag-copy:focus-visible{border-color:#1e3a8a;color:#1e3a8a}
+.rag-skip{position:absolute;left:-999px;padding:.4rem .7rem;background:#1e3a8a;color:#fff}
+.rag-skip:focus{position:static;display:inline-block;outline:2px solid #f59e0b}
 .rag-closest{color:#475569}
 .rag-badge{display:inline-block;font-size:.75rem;padding:0 .4em;border-radius:.3em;
   background:#fee2e2;color:#7f1d1d;margin-left:.3rem}

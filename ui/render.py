@@ -91,6 +91,12 @@ def page_script(element_id: str | None, nonce: str) -> None:
         return;
       }}
       if (event.target.closest && event.target.closest(".rag-back")) {{ ragClose(true); return; }}
+      if (event.target.closest && event.target.closest(".rag-skip")) {{
+        event.preventDefault();
+        const box = doc.querySelector('[data-testid="stChatInputTextArea"]');
+        if (box) box.focus();
+        return;
+      }}
       const chip = event.target.closest && event.target.closest("a.rag-chip");
       if (!chip) return;
       event.preventDefault();
@@ -139,6 +145,13 @@ def page_script(element_id: str | None, nonce: str) -> None:
       if (quote) quote.style.background = "#eff6ff";
       back.focus({{preventScroll: true}});
     }};
+    // Streamlit's avatars carry no name: say whose message it is.
+    for (const [kind, name] of [["User", "You"], ["Assistant", "Assistant"]]) {{
+      doc.querySelectorAll(`[data-testid="stChatMessageAvatar${{kind}}"]`).forEach((el) => {{
+        el.setAttribute("role", "img");
+        el.setAttribute("aria-label", name);
+      }});
+    }}
     if (doc.ragKey) doc.removeEventListener("keydown", doc.ragKey, true);
     doc.ragKey = (event) => {{ if (event.key === "Escape") ragClose(true); }};
     doc.addEventListener("keydown", doc.ragKey, true);
