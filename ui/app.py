@@ -20,7 +20,7 @@ from rag import Answer, Filters, Pipeline, RagError, Settings
 from rag.conflicts import reconciled
 from rag.errors import StoreDamagedError
 from rag.types import CorpusInfo
-from ui.markup import STYLE, date_text, user_html
+from ui.markup import STYLE, date_text, untagged, user_html
 from ui.render import Reader, answer_md, md, page_script, retitled, show_answer
 from ui.sidebar import Choice, sidebar
 from ui.state import (
@@ -72,7 +72,10 @@ def welcome(pipeline: Pipeline, corpus: CorpusInfo) -> None:
         st.caption("Newest articles:")
         names = display_names(corpus)
         st.markdown(
-            "\n".join(f"- {md(names[f.source_file])} ({date_text(f.date)})" for f in newest)
+            "\n".join(
+                f"- {md(untagged(names[f.source_file], f.date))} ({date_text(f.date)})"
+                for f in newest
+            )
         )
 
 
