@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,17 @@ def _example(column: Any, question: str) -> None:
         st.session_state.pending = question
 
 
-def draw_turns(
-    turns: list[dict[str, Any]],
-    reader: Reader,
-    votes: Path,
-    titles: dict[str, str],
-    corpus: CorpusInfo | None = None,
-) -> None:
+@dataclass(frozen=True)
+class View:
+    """What drawing an answer needs besides the answer."""
+
+    reader: Reader
+    votes: Path
+    titles: dict[str, str]
+    corpus: CorpusInfo
+
+
+def draw_turns(turns: list[dict[str, Any]], view: View) -> None:
     """The conversation so far, every answer with its chips, sources and 👍/👎."""
     for i, turn in enumerate(turns):
         with st.chat_message(turn["role"]):
@@ -99,11 +104,16 @@ def draw_turns(
                 continue
             if turn.get("filters"):
                 st.caption(f"Filters: {md(turn['filters'])}")
-            answer = retitled(Answer.model_validate(turn["answer"]), titles)
-            show_answer(answer, f"a{i}", reader)
-            rate(turn, i, votes, last=i == len(turns) - 1)
-            if i == len(turns) - 1 and corpus is not None and not answer.refused:
-                _next_questions(answer, corpus, i)
+            draw_answer(turn, i, view, last=i == len(turns) - 1)
+
+
+def draw_answer(turn: dict[str, Any], i: int, view: View, *, last: bool) -> None:
+    """One kept answer: text and chips, sources, votes and, on the last, what to ask next."""
+    answer = retitled(Answer.model_validate(turn["answer"]), view.titles)
+    show_answer(answer, f"a{i}", view.reader)
+    rate(turn, i, view.votes, last=last)
+    if last and not answer.refused:
+        _next_questions(answer, view.corpus, i)
 
 
 _VERSIONED = ("content", "answer", "vote", "feedback_id", "comment")
@@ -224,7 +234,7 @@ def chat_page() -> None:
     with st.sidebar:
         # The first stop after the page links: the question box without ~25 Tab stops.
         st.html('<a class="rag-skip" href="#ask">Skip to the question box</a>')
-        choice = sidebar(pipeline)
+        choice, finish_sidebar = sidebar(pipeline)
     turns: list[dict[str, Any]] = st.session_state.setdefault("turns", [])
     keep_stopped(pipeline, turns)
     memo: dict[str, tuple[str, int] | None] = {}
@@ -235,20 +245,24 @@ def chat_page() -> None:
     if not turns:
         welcome(pipeline, pipeline.corpus())
     corpus = pipeline.corpus()
-    titles = display_names(corpus)
-    draw_turns(turns, reader, feedback.feedback_path(pipeline.settings), titles, corpus)
-    target = st.session_state.pop("scroll_to", None)
-    page_script(target, f"{len(turns)}-{bool(target)}")  # chips, panel, copy, skip link
+    view = View(reader, feedback.feedback_path(pipeline.settings), display_names(corpus), corpus)
+    draw_turns(turns, view)
     if choice.problem:
         st.error(f"Asking is paused until the filters in the sidebar can match: {choice.problem}")
     typed = st.chat_input("Ask about the articles", disabled=bool(choice.problem))
     question = typed or st.session_state.pop("pending", None)
     if question and not choice.problem:
-        ask(pipeline, question, choice, turns)
+        ask(pipeline, question, choice, turns, view)
+    finish_sidebar()  # saved conversations and downloads, this run's answer included
+    target = st.session_state.pop("scroll_to", None)
+    page_script(target, f"{len(turns)}-{bool(target)}")  # chips, panel, copy, skip link
 
 
-def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str, Any]]) -> None:
-    """Stream the answer to `question`, keep it, and redraw the page with it in view."""
+def ask(
+    pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str, Any]], view: View
+) -> None:
+    """Stream the answer to `question`, keep it, and draw it finished in the streamed text's
+    place (the page is not redrawn: the sidebar is drawn after it, in this same run)."""
     with st.chat_message("user"):
         st.html(user_html(question))
     asked = turns[:-2] if st.session_state.get("regenerate") else turns  # not its own answer
@@ -258,10 +272,12 @@ def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str,
             st.caption(f"Filters: {md(choice.described)}")
         # Any click reruns the page and so ends this run: what streamed so far is kept
         # (`partial`) and shown as a stopped answer on the next run.
-        st.button("Stop", icon=":material/stop_circle:", key="stop")
+        stop = st.empty()
+        stop.button("Stop", icon=":material/stop_circle:", key="stop")
         st.session_state.partial = {"question": question, "text": "", "filters": choice.described}
+        body = st.empty()
         try:
-            answer = _stream(pipeline, question, choice.top_k, choice.filters, history)
+            answer = _stream(pipeline, question, choice.top_k, choice.filters, history, body)
         except StoreDamagedError as exc:
             st.session_state.pop("partial", None)
             st.error(str(exc))
@@ -271,8 +287,13 @@ def ask(pipeline: Pipeline, question: str, choice: Choice, turns: list[dict[str,
             st.session_state.pop("partial", None)
             st.error(str(exc))
             return
-    st.session_state.pop("partial", None)
-    _keep_turn(pipeline, question, answer, choice.described, turns)
+        stop.empty()
+        st.session_state.pop("partial", None)
+        regenerated = bool(st.session_state.get("regenerate"))
+        # A regenerated answer replaces one drawn above: only then is the page redrawn.
+        _keep_turn(pipeline, question, answer, choice.described, turns, rerun=regenerated)
+        with body.container():
+            draw_answer(turns[-1], len(turns) - 1, view, last=True)
 
 
 def keep_stopped(pipeline: Pipeline, turns: list[dict[str, Any]]) -> None:
@@ -320,7 +341,7 @@ def _keep_turn(
     keep(pipeline.settings)
     st.session_state.scroll_to = f"answer-a{len(turns) - 1}"
     if rerun:
-        st.rerun()  # sidebar downloads and the answer's chips and sources from the kept turn
+        st.rerun()
 
 
 def _stream(
@@ -329,6 +350,7 @@ def _stream(
     top_k: int,
     filters: Filters | None,
     history: list[dict[str, str]],
+    body: Any,
 ) -> Answer:
     with st.status("Searching the articles…", expanded=False) as status:
         stream = pipeline.stream_answer(question, top_k=top_k, filters=filters, history=history)
@@ -351,8 +373,7 @@ def _stream(
         if held:
             yield answer_md(held)
 
-    shown = st.empty()
-    with shown.container():
+    with body.container():
         st.write_stream(pieces())
     answer = final[-1]
     if answer.refused:

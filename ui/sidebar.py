@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,12 @@ class Choice:
     described: str  # the active filters in words ("" for none)
 
 
-def sidebar(pipeline: Pipeline) -> Choice:
-    """Mode, new chat, saved conversations, knobs, filters and downloads."""
+def sidebar(pipeline: Pipeline) -> tuple[Choice, Callable[[], None]]:
+    """Mode, new chat, saved conversations, knobs, filters and downloads.
+
+    Returns the filters' choice and a function that draws the saved conversations and the
+    downloads in their places; the page calls it last, so an answer given in this run is in
+    them without redrawing the page."""
     settings = pipeline.settings
     if pipeline.mode == "openai":
         st.markdown(f"**Mode:** OpenAI-compatible · `{md(settings.chat_model)}`")
@@ -42,7 +47,7 @@ def sidebar(pipeline: Pipeline) -> Choice:
             st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
     if st.button("New chat", icon=":material/add_comment:"):
         new_chat()
-    conversations_panel(conversations.conversations_path(settings))
+    history = st.empty()
     top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
     corpus = pipeline.corpus()
     choice = filters_panel(corpus, top_k)
@@ -50,8 +55,15 @@ def sidebar(pipeline: Pipeline) -> Choice:
         f"{len(corpus.files)} articles, {corpus.chunks} passages. Add or remove them on the "
         "Articles page."
     )
-    downloads(display_names(corpus))
-    return choice
+    later = st.empty()
+
+    def finish() -> None:
+        with history.container():
+            conversations_panel(conversations.conversations_path(settings))
+        with later.container():
+            downloads(display_names(corpus))
+
+    return choice, finish
 
 
 def new_chat() -> None:
