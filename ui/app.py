@@ -275,9 +275,8 @@ def ask(
         stop = st.empty()
         stop.button("Stop", icon=":material/stop_circle:", key="stop")
         st.session_state.partial = {"question": question, "text": "", "filters": choice.described}
-        body = st.empty()
         try:
-            answer = _stream(pipeline, question, choice.top_k, choice.filters, history, body)
+            answer, body = _stream(pipeline, question, choice.top_k, choice.filters, history)
         except StoreDamagedError as exc:
             st.session_state.pop("partial", None)
             st.error(str(exc))
@@ -350,8 +349,8 @@ def _stream(
     top_k: int,
     filters: Filters | None,
     history: list[dict[str, str]],
-    body: Any,
-) -> Answer:
+) -> tuple[Answer, Any]:
+    """The streamed answer, and the place it was streamed into (below the status line)."""
     with st.status("Searching the articles…", expanded=False) as status:
         stream = pipeline.stream_answer(question, top_k=top_k, filters=filters, history=history)
         first = next(stream)
@@ -373,6 +372,7 @@ def _stream(
         if held:
             yield answer_md(held)
 
+    body = st.empty()
     with body.container():
         st.write_stream(pieces())
     answer = final[-1]
@@ -380,7 +380,7 @@ def _stream(
         status.update(label="Nothing in the articles answers this", state="error")
     else:
         status.update(label=f"Answered from {len(answer.citations)} passages", state="complete")
-    return answer
+    return answer, body
 
 
 def main() -> None:

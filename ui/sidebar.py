@@ -120,32 +120,47 @@ def _saved_row(path: Path, item: conversations.Saved, current: str | None) -> No
         for part in (f"👍{item.up}" if item.up else "", f"👎{item.down}" if item.down else "")
         if part
     )
-    if left.button(
+    # Callbacks: they run before the page does, so it is drawn once, already changed (these
+    # buttons are drawn last, after the conversation).
+    left.button(
         f"{mark}{item.title}" + (f" · {verdicts}" if verdicts else ""),
         key=f"open-{item.id}",
         type="tertiary",
         help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
-    ):
-        st.session_state.turns = conversations.load(path, item.id)
-        st.session_state.chat_id = item.id
-        st.rerun()
-    if right.button(
-        "", icon=":material/delete:", key=f"del-{item.id}", help=f"Delete “{item.title}”"
-    ):
-        st.session_state.deleted = (item.id, item.title, conversations.load(path, item.id))
-        conversations.delete(path, item.id)
-        if item.id == current:
-            new_chat()
-        st.rerun()
+        on_click=_open,
+        args=(path, item.id),
+    )
+    right.button(
+        "",
+        icon=":material/delete:",
+        key=f"del-{item.id}",
+        help=f"Delete “{item.title}”",
+        on_click=_delete,
+        args=(path, item, current),
+    )
+
+
+def _open(path: Path, chat_id: str) -> None:
+    st.session_state.turns = conversations.load(path, chat_id)
+    st.session_state.chat_id = chat_id
+
+
+def _delete(path: Path, item: conversations.Saved, current: str | None) -> None:
+    st.session_state.deleted = (item.id, item.title, conversations.load(path, item.id))
+    conversations.delete(path, item.id)
+    if item.id == current:
+        new_chat()
 
 
 def _undo_line(path: Path, undo: tuple[str, str, list[dict[str, Any]]]) -> None:
-    chat_id, title, turns = undo
+    title = undo[1]
     st.caption(f"Deleted “{title}”.")
-    if st.button("Undo", icon=":material/undo:", key="undo-delete"):
-        conversations.save(path, chat_id, turns, title)
-        st.session_state.pop("deleted", None)
-        st.rerun()
+    st.button("Undo", icon=":material/undo:", key="undo-delete", on_click=_undo, args=(path,))
+
+
+def _undo(path: Path) -> None:
+    chat_id, title, turns = st.session_state.pop("deleted")
+    conversations.save(path, chat_id, turns, title)
 
 
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
