@@ -214,6 +214,8 @@ def test_thumbs_down_becomes_a_suite_rag_eval_accepts(
     page.get_by_role("button", name="Where was Melania Trump born?").first.click()
     page.locator("#answer-a1").wait_for(timeout=30_000)
     assert "Slovenia" in page.locator("#answer-a1").inner_text()
+    page.wait_for_timeout(1_000)
+    assert page.get_by_text("Newest articles:").count() == 0  # no welcome left behind
     page.screenshot(path=str(ARTIFACTS / "conversation-reopened.png"))
 
 

@@ -88,6 +88,8 @@ def test_welcome_describes_the_corpus_and_offers_questions(app_env: None) -> Non
     assert at.session_state.turns[0]["content"] == examples[0].label
     assert len(at.chat_message) == 2
     assert not at.session_state.turns[1]["answer"]["refused"]  # checked before it was shown
+    # The welcome gives way to the answer in the same run (the page is not redrawn).
+    assert not any(c.value in ("Try one of these:", "Newest articles:") for c in at.caption)
     # Questions to ask next, from the cited articles; one click asks it.
     assert any(c.value == "Ask next:" for c in at.caption)
     follow = [b for b in at.button if str(b.key).startswith("next-q-1-")]

@@ -242,8 +242,14 @@ def chat_page() -> None:
     def reader(source_file: str) -> tuple[str, int] | None:
         return read_article(pipeline, memo, source_file)
 
+    # The welcome has a slot of its own, emptied explicitly once there is a conversation
+    # (the first answer is drawn without redrawing the page).
+    intro = st.empty()
     if not turns:
-        welcome(pipeline, pipeline.corpus())
+        with intro.container():
+            welcome(pipeline, pipeline.corpus())
+    else:
+        intro.empty()
     corpus = pipeline.corpus()
     view = View(reader, feedback.feedback_path(pipeline.settings), display_names(corpus), corpus)
     draw_turns(turns, view)
@@ -253,6 +259,8 @@ def chat_page() -> None:
     question = typed or st.session_state.pop("pending", None)
     if question and not choice.problem:
         ask(pipeline, question, choice, turns, view)
+        if turns:
+            intro.empty()
     finish_sidebar()  # saved conversations and downloads, this run's answer included
     target = st.session_state.pop("scroll_to", None)
     page_script(target, f"{len(turns)}-{bool(target)}")  # chips, panel, copy, skip link
@@ -379,7 +387,8 @@ def _stream(
     if answer.refused:
         status.update(label="Nothing in the articles answers this", state="error")
     else:
-        status.update(label=f"Answered from {len(answer.citations)} passages", state="complete")
+        n = len(answer.citations)
+        status.update(label=f"Answered from {n} passage{'s' if n != 1 else ''}", state="complete")
     return answer, body
 
 

@@ -110,7 +110,10 @@ def starters(pipeline: Pipeline, corpus: CorpusInfo, k: int = 4) -> list[str]:
     stamp = f"{corpus.last_indexed}:{corpus.chunks}:{len(corpus.files)}"
     if stamp not in _STARTERS:
         chosen: list[str] = []
+        shared = len(corpus.files) >= 3  # a name one title uses is that article's subject
         for name in title_names(corpus.files, 2 * k):
+            if shared and sum(name in f.title for f in corpus.files) < 2:
+                continue
             for template in _ASKED if " " in name else _ASKED_PLACE:
                 question = template.format(name=name)
                 try:
