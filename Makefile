@@ -5,9 +5,15 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup index run test test-llm lint format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+# `make help`: every target with a `## description` after its name, in file order.
+help:
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z_-]+):.*## (.*)/  \1\t\2/' \
+		| expand -t 24
 
-setup: $(VENV)/.installed
+.DEFAULT_GOAL := help
+.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract fit-answerability fit-sentence-ranker clean
+
+setup: $(VENV)/.installed ## create .venv and install the package with the dev extra
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,19 +21,31 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-index: setup
+index: setup ## index the sample corpus (data/articles)
 	$(BIN)/rag index data/articles
 
-run: index
+run: index ## set up, index the sample corpus and open the chat
 	$(BIN)/rag ui
 
-lint: setup
+lint: setup ## ruff, mypy, the generated-docs check, the docs site built strictly
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(PY) -m scripts.gen_docs --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-test: lint
+test: lint ## lint, then every test (what CI runs)
 	$(PY) -m pytest
+
+# The edit loop: the tests not marked slow (servers, subprocesses, large indexes, the browser).
+test-fast: lint ## lint, then the tests not marked slow
+	$(PY) -m pytest -m 'not slow and not llm'
+
+docs: setup ## regenerate .env.example, the settings table and the CLI help in docs/
+	$(PY) -m scripts.gen_docs
+
+docs-serve: setup ## preview the docs site on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve
 
 # The [llm] extra: pip builds llama-cpp-python from source once (~10 min), then reuses its wheel.
 $(VENV)/.llm-installed: $(VENV)/.installed pyproject.toml
@@ -35,62 +53,66 @@ $(VENV)/.llm-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 # The generative path against a real OpenAI-compatible server (llama.cpp + SmolLM2-135M).
-test-llm: setup $(VENV)/.llm-installed
+test-llm: setup $(VENV)/.llm-installed ## the generative path against a real llama.cpp server
 	RAG_REQUIRE_LLM=1 $(PY) -m pytest tests/llm -m llm
 
-bench-llm: setup $(VENV)/.llm-installed
+bench-llm: setup $(VENV)/.llm-installed ## citations of a real model (SmolLM2-135M on llama.cpp)
 	$(PY) -m bench.llm $(BENCH)
 
 # The articles suite offline; fails if answers fall under the bars measured when it shipped.
-eval: setup
+eval: setup ## the articles suite offline, gated on its metric bars
 	$(BIN)/rag eval evals/suites/articles.yaml --mode extractive $(EVAL) \
 		--fail-under passed=0.65 --fail-under fact_recall=0.70 \
 		--fail-under citation_validity=1.0 --fail-under hit@5=0.90 --fail-above errors=0
 
-bench-retrieval: setup
+bench-retrieval: setup ## retrieval against llama-index baselines (squad-dev)
 	$(PY) -m bench.retrieval $(BENCH)
 
-bench-ingest: setup
+bench-ingest: setup ## indexing throughput and memory on generated corpora
 	$(PY) -m bench.ingest $(BENCH)
 
-bench-query-scale: setup
+bench-query-scale: setup ## retrieval latency against index size (1k-100k chunks)
 	$(PY) -m bench.query_scale $(BENCH)
 
-bench-citations: setup
+bench-citations: setup ## citation precision and recall (ALCE-style)
 	$(PY) -m bench.citations
 
 # The old (branch's first commit) and new extractive answerer on the squad-dev bench.
-bench-answers: setup
+bench-answers: setup ## old vs new extractive answerer on squad-dev
 	$(PY) -m bench.answers $(BENCH)
 
 # Extraction per format (HTML, PDF, DOCX, feed, JSONL) and the articles suite over HTML copies.
-bench-extract: setup
+bench-extract: setup ## extraction per article format
 	$(PY) -m bench.extract $(BENCH)
 
 # Planted value/negation conflicts, false alarms on the untouched bench, the seed letter case.
-bench-conflicts: setup
+bench-conflicts: setup ## planted disagreements, false alarms
 	$(PY) -m bench.conflicts $(BENCH)
 
 # Refit rag/assets/answerability.json on squad-dev (leave-one-article-out CV figures).
-fit-answerability: setup
-	$(PY) -m bench.fit_answerability $(BENCH)
+fit-answerability: setup ## refit rag/assets/answerability.json
+	$(PY) -m fit.fit_answerability $(BENCH)
 
 # Refit rag/assets/sentence_ranker.json on squad-dev (leave-one-article-out CV figures).
-fit-sentence-ranker: setup
-	$(PY) -m bench.fit_sentence_ranker $(BENCH)
+fit-sentence-ranker: setup ## refit rag/assets/sentence_ranker.json
+	$(PY) -m fit.fit_sentence_ranker $(BENCH)
 
-bench-ui: setup
+bench-ui: setup ## chat timings in a real browser
 	$(PY) -m bench.ui
 
-bench-load: setup
+bench-load: setup ## concurrent answering
 	$(PY) -m bench.load
 
-bench-startup: setup
+# `rag serve` on 127.0.0.1 driven by 1, 4 and 16 concurrent clients for a fixed time each.
+bench-api: setup ## rag serve under 1, 4 and 16 concurrent clients
+	$(PY) -m bench.api $(BENCH)
+
+bench-startup: setup ## cold start of rag ask against importing chromadb + onnxruntime
 	$(PY) -m bench.startup $(BENCH)
 
-format: setup
+format: setup ## ruff format and fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-clean:
-	rm -rf .rag .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove the local store, caches and the built site
+	rm -rf .rag .pytest_cache .mypy_cache .ruff_cache site

@@ -1,6 +1,12 @@
 """Answer benchmark: the old and the new extractive answerer on a SQuAD-style bench, one run.
 
-    python -m bench.answers [BENCH_DIR] [--baseline REV] [--limit N] [--store DIR]
+    python -m bench.answers [BENCH_DIR] [--baseline REV] [--limit N] [--extra SET.jsonl ...]
+        [--natural QUESTIONS.jsonl]
+
+Sets: the bench (squad-dev), the paraphrase set written from it (evals/sets/), each also
+on its held-out articles alone (`bench.common.HELD_OUT`: no shipped model was fitted on
+them, so only those figures are out of sample), and the natural questions on the sample
+articles (../shared/bench/natural: answered right / refused right, per kind).
 
 Both answerers run on the same machine in the same run, each in its own process over its own
 index of the same articles: the new one is this checkout's `rag`, the old one is `rag/` and
@@ -26,9 +32,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
-from bench.harness import BASELINE, answer_all, export_baseline
-from rag.text import sentence_spans
+from bench.common import (
+    DEFAULT_BENCH,
+    HELD_OUT,
+    PARAPHRASE,
+    RESULTS,
+    ROOT,
+    load_jsonl,
+    load_questions,
+    print_table,
+)
+from bench.harness import answer_all, export_baseline
+from rag.text.sentences import sentence_spans
 
 _NOTE = re.compile(r"^(?:The sources disagree|Sources disagree)")
 
@@ -65,6 +80,44 @@ def summarise(questions: list[dict[str, Any]], records: list[dict[str, Any]]) ->
         "sentences": statistics.mean(quoted_sentences(r["text"]) for r in shown) if shown else 0,
         "disagree_rate": sum(bool(r["conflicts"]) for r in shown) / max(1, len(shown)),
         "p50_ms": 1000 * statistics.median(r["seconds"] for r in records),
+        "p95_ms": 1000 * _p95([r["seconds"] for r in records]),
+    }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+BASELINE = "abdc8ac"  # main before issue 24: the answerer fitted on SQuAD questions alone
+NATURAL = ROOT.parent / "shared" / "bench" / "natural" / "questions.jsonl"
+
+
+def natural_right(question: dict[str, Any], record: dict[str, Any]) -> bool:
+    """The natural set's rule: an unanswerable question is right when refused; an answerable
+    one when every fact (a|b: either) is in the text and one of its sources is cited."""
+    if question.get("unanswerable"):
+        return bool(record["refused"])
+    text = record["text"].lower()
+    facts = all(any(a.lower() in text for a in f.split("|")) for f in question["facts"])
+    return not record["refused"] and facts and bool(set(question["sources"]) & set(record["cited"]))
+
+
+def summarise_natural(
+    questions: list[dict[str, Any]], records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Answered right (answerable) and refused right (unanswerable), overall and per kind."""
+    by_id = {r["id"]: r for r in records}
+    kinds: dict[str, list[bool]] = {}
+    for q in questions:
+        kinds.setdefault(q["kind"], []).append(natural_right(q, by_id[q["id"]]))
+    answerable = [ok for k, oks in kinds.items() if k != "unanswerable" for ok in oks]
+    refused = kinds.get("unanswerable", [])
+    return {
+        "answered_right": f"{sum(answerable)}/{len(answerable)}",
+        "refused_right": f"{sum(refused)}/{len(refused)}",
+        "per_kind": {k: f"{sum(v)}/{len(v)}" for k, v in sorted(kinds.items())},
+        "p50_ms": 1000 * statistics.median(r["seconds"] for r in records),
     }
 
 
@@ -79,7 +132,18 @@ COLUMNS = [
     ("sentences", "{sentences:.2f}"),
     ("disagree", "{disagree_rate:.3f}"),
     ("p50 ms", "{p50_ms:.1f}"),
+    ("p95 ms", "{p95_ms:.1f}"),
 ]
+
+
+def _subsets(questions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The question sets reported: each set whole, and its held-out articles alone."""
+    sets: dict[str, list[dict[str, Any]]] = {}
+    for q in questions:
+        sets.setdefault(q["set"], []).append(q)
+        if q.get("article") in HELD_OUT:
+            sets.setdefault(f"{q['set']} (held-out articles)", []).append(q)
+    return sets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,28 +152,64 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the old answerer")
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--extra", type=Path, nargs="*", default=[PARAPHRASE])
+    parser.add_argument("--natural", type=Path, default=NATURAL, help="natural questions")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    questions = load_questions(args.bench, args.limit)
+    questions = [dict(q, set=args.bench.name) for q in load_questions(args.bench, args.limit)]
+    for path in args.extra:
+        questions += [dict(q, set=path.stem) for q in load_jsonl(path)][: args.limit]
+    natural = load_jsonl(args.natural) if args.natural.exists() else []
     articles = args.bench / "articles"
+    sample = ROOT / "data" / "articles"
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         work = Path(tmp)
         old_rag = export_baseline(args.baseline, work / "baseline")
-        new = answer_all(articles, questions, work / "new")
-        old = answer_all(articles, questions, work / "old", old_rag)
-    results = {
-        f"old ({args.baseline})": summarise(questions, old),
-        "new": summarise(questions, new),
-    }
-    rows = [{"name": name, **figures} for name, figures in results.items()]
-    print(f"{len(questions)} questions from {args.bench}")
-    print_table(rows, COLUMNS)
-    ratio = results["new"]["p50_ms"] / results[f"old ({args.baseline})"]["p50_ms"]
-    print(f"latency p50 new/old: {ratio:.2f}x")
+        runs = {}
+        for name, path_first in ((f"old ({args.baseline})", old_rag), ("new", None)):
+            tag = "old" if path_first else "new"
+            runs[name] = (
+                answer_all(articles, questions, work / tag, path_first),
+                answer_all(sample, natural, work / f"{tag}-natural", path_first) if natural else [],
+            )
+    results: dict[str, Any] = {}
+    for subset, chosen in _subsets(questions).items():
+        print(f"{subset}: {len(chosen)} questions")
+        ids = {q["id"] for q in chosen}
+        rows = [
+            {"name": name, **summarise(chosen, [r for r in recs if r["id"] in ids])}
+            for name, (recs, _) in runs.items()
+        ]
+        print_table(rows, COLUMNS)
+        results[subset] = {row["name"]: row for row in rows}
+    natural_rows = [
+        {"name": name, **summarise_natural(natural, recs)} for name, (_, recs) in runs.items()
+    ]
+    if natural:
+        print(f"natural questions ({args.natural}): {len(natural)}")
+        print_table(
+            natural_rows,
+            [
+                ("answerer", "{name}"),
+                ("answered right", "{answered_right}"),
+                ("refused right", "{refused_right}"),
+                ("per kind", "{per_kind}"),
+            ],
+        )
+    old_name = f"old ({args.baseline})"
+    whole = results[args.bench.name]
+    ratio = whole["new"]["p50_ms"] / whole[old_name]["p50_ms"]
+    print(f"latency p50 new/old ({args.bench.name}): {ratio:.2f}x")
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "answers.json"
-    payload = {"bench": str(args.bench), "baseline": args.baseline, "results": results}
-    payload["latency_ratio"] = ratio
+    payload = {
+        "bench": str(args.bench),
+        "baseline": args.baseline,
+        "held_out_articles": list(HELD_OUT),
+        "results": results,
+        "natural": {row["name"]: row for row in natural_rows},
+        "latency_ratio": ratio,
+    }
     out.write_text(json.dumps(payload, indent=2))
     print(f"wrote {out}")
     return 0

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from bench.common import DEFAULT_BENCH, ROOT, load_questions
 from index import build_index
 from rag import Answer, Pipeline, Settings
-from rag.text import content_terms, sentence_spans
+from rag.text.sentences import content_terms, sentence_spans
 
 SAMPLE_QUESTIONS = [
     "Where did Trump hand Putin the letter?",

@@ -34,3 +34,27 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, st
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
     """Print `format_table(rows, columns)`."""
     print(format_table(rows, columns))
+
+
+PARAPHRASE = ROOT / "evals" / "sets" / "squad_paraphrase.jsonl"
+# Articles no shipped model is fitted on: the answer benchmark reports on them as held out.
+HELD_OUT = ("Harvard_University", "Packet_switching")
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The objects of a JSON-lines file."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def fitting_questions(
+    bench: Path, extra: Sequence[Path], held_out: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The bench's and the extra sets' questions, split into (fitting, held-out) by article;
+    each question is tagged with the set it came from."""
+    rows = [dict(q, set=bench.name) for q in load_questions(bench, None)]
+    for path in extra:
+        rows += [dict(q, set=path.stem) for q in load_jsonl(path)]
+    fit = [q for q in rows if q.get("article") not in held_out]
+    test = [q for q in rows if q.get("article") in held_out]
+    return fit, test

@@ -29,7 +29,7 @@ from typing import Any
 
 from bench.common import DEFAULT_BENCH, RESULTS, ROOT, load_questions, print_table
 from bench.harness import BASELINE, answer_all, export_baseline
-from rag.corpus import read_text
+from rag.store.corpus import read_text
 
 OLD_DATE, NEW_DATE = "2025-08-16", "2025-10-10"
 NEGATION_EVERY = 10

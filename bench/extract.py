@@ -1,6 +1,6 @@
 """`make bench-extract`: how well each format's articles come out of their files.
 
-Builds the test set (`bench.extract_set`: the sample articles as news-site HTML pages, PDFs
+Builds the test set (`devtools.extract_set`: the sample articles as news-site HTML pages, PDFs
 Chromium printed from them, Word files, an RSS feed and a JSONL export), extracts and indexes
 each format into a store of its own, and reports per format: sentence recall (the article's
 sentences found in the extracted body), boilerplate leakage (extracted body sentences not in the
@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS, ROOT, print_table
-from bench.extract_set import FORMATS, build
+from devtools.extract_set import FORMATS, build
 from index import build_index
 from index.formats import read_articles
 from rag.config import Settings
-from rag.corpus import Article
-from rag.embeddings import Embedder, build_embedder
-from rag.text import sentence_spans
+from rag.providers.embeddings import Embedder, build_embedder
+from rag.store.corpus import Article
+from rag.text.sentences import sentence_spans
 
 SUITE = ROOT / "evals" / "suites" / "articles.yaml"
 _SPACE = re.compile(r"\s+")

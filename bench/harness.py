@@ -17,7 +17,8 @@ from tqdm import tqdm
 from bench.common import ROOT
 from index import build_index
 from rag import Pipeline, Settings
-from rag.answerability import features
+from rag.answering.answerability import features
+from rag.answering.extractive import kind_missing
 
 
 @contextlib.contextmanager
@@ -38,13 +39,23 @@ def indexed(articles: Path, store: Path | None = None) -> Iterator[Settings]:
 
 def feature_rows(pipeline: Pipeline, questions: list[dict[str, Any]]) -> list[list[float]]:
     """The answerability features of every question, as the answerer computes them."""
+    return [row for row, _ in gated_feature_rows(pipeline, questions)]
+
+
+def gated_feature_rows(
+    pipeline: Pipeline, questions: list[dict[str, Any]]
+) -> list[tuple[list[float], bool]]:
+    """Per question: its answerability features, and whether the answerer refuses it anyway
+    because the kind of answer it asks for is in none of the best sentences."""
     rows = []
     top_k = pipeline.settings.top_k
     for q in tqdm(questions, desc="features", unit="q", leave=False):
         vector = pipeline.retriever.embed_query(q["question"])
         contexts = pipeline.retriever.retrieve(q["question"], top_k, None, vector)
         ranked = pipeline.scorer.candidates(q["question"], vector, contexts)
-        rows.append(features(q["question"], ranked, contexts))
+        rows.append(
+            (features(q["question"], ranked, contexts), kind_missing(q["question"], ranked))
+        )
     return rows
 
 

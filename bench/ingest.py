@@ -33,7 +33,7 @@ def _rss_mb() -> float:
 def _index_child(corpus: str, store: str, queue: Any) -> None:
     from index import build_index
     from rag import Settings
-    from rag.embeddings import build_embedder
+    from rag.providers.embeddings import build_embedder
 
     settings = Settings(chroma_path=Path(store), corpus_dir=Path(corpus))
     embedder = build_embedder(settings)
@@ -65,8 +65,8 @@ def _rerun_child(corpus: str, store: str, queue: Any) -> None:
 
 def _raw_child(store: str, sample: int, queue: Any) -> None:
     from rag import Settings
-    from rag.embeddings import LocalEmbedder
-    from rag.store import open_client, open_collection
+    from rag.providers.embeddings import LocalEmbedder
+    from rag.store.chroma import open_client, open_collection
 
     settings = Settings(chroma_path=Path(store))
     embedder = LocalEmbedder()

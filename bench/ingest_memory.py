@@ -36,7 +36,7 @@ _PHASES = [
     ("index.write", "write_records", "article records"),
     ("chromadb.api.models.Collection.Collection", "add", "chroma add"),
     ("chromadb.api.models.Collection.Collection", "delete", "chroma delete"),
-    ("rag.lexical.LexicalIndex", "current", "bm25 build"),
+    ("rag.store.lexical.LexicalIndex", "current", "bm25 build"),
 ]
 
 
@@ -81,7 +81,7 @@ def _wrap(growth: dict[str, float], phase: str, fn: Callable[..., Any]) -> Calla
 def _child(corpus: str, store: str, files: int, queue: Any) -> None:
     from index import build_index
     from rag import Settings
-    from rag.embeddings import build_embedder
+    from rag.providers.embeddings import build_embedder
 
     growth: dict[str, float] = defaultdict(float)
     for module, name, phase in _PHASES:

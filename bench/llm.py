@@ -1,5 +1,5 @@
 """What a real model does to citations: answerable dev-bench questions through OpenAI mode
-against llama.cpp's server with SmolLM2-135M-Instruct (see `bench.llm_server`).
+against llama.cpp's server with SmolLM2-135M-Instruct (see `devtools.llm_server`).
 
     python -m bench.llm [--bench DIR] [--limit 100] [--seed 0] [--out FILE]
 
@@ -27,11 +27,11 @@ from pydantic import SecretStr
 
 from bench.citations import answer_sentences, judge
 from bench.common import DEFAULT_BENCH, RESULTS, load_questions, print_table
-from bench.llm_server import ALIAS, LlamaServer
+from devtools.llm_server import ALIAS, LlamaServer
 from index import build_index
 from rag import Answer, Context, Pipeline, Settings
-from rag.text import sentence_spans
-from rag.verify import Verified, split_claims
+from rag.text.sentences import sentence_spans
+from rag.trust.verify import Verified, split_claims
 
 
 def main() -> None:

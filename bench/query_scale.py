@@ -37,8 +37,8 @@ from bench.common import DEFAULT_BENCH, ROOT, print_table
 from bench.synthetic import write_corpus
 from index import build_index
 from rag import Pipeline, Settings
-from rag.embeddings import LocalEmbedder, Matrix
-from rag.lexical import LexicalIndex
+from rag.providers.embeddings import LocalEmbedder, Matrix
+from rag.store.lexical import LexicalIndex
 
 CHUNKS_PER_FILE = 2.65  # measured on generated articles (1-3 paragraphs each)
 # A date filter that lets through ~60% of the generated articles (dated 2020-01 to 2025-06).

@@ -35,9 +35,9 @@ from tqdm import tqdm
 from bench.common import DEFAULT_BENCH, ROOT, load_questions
 from index import build_index
 from rag import Pipeline, Settings
-from rag.corpus import list_article_files, read_text, source_name
-from rag.embeddings import Embedder, build_embedder
-from rag.store import open_client
+from rag.providers.embeddings import Embedder, build_embedder
+from rag.store.chroma import open_client
+from rag.store.corpus import list_article_files, read_text, source_name
 
 DEPTH = 10
 

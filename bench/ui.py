@@ -22,7 +22,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.common import ROOT
-from bench.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
+from devtools.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 from index import build_index
 from rag import Settings
 

@@ -1,4 +1,4 @@
-"""The `rag` command: index, add, ask, eval, feedback, ui."""
+"""The `rag` command: index, add, ask, eval, feedback, ui, serve."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.cite import strip_controls
 from rag.config import Settings
 from rag.errors import RagError
+from rag.trust.cite import strip_controls
 from rag.types import Answer, Citation
 
 app = typer.Typer(
@@ -138,7 +138,10 @@ def render(result: Answer) -> str:
     otherwise act on the terminal: a hidden hyperlink, colours, a rewritten line)."""
     lines = [result.text, ""]
     if result.rewritten_question:
-        lines.insert(0, f"(searched: {result.rewritten_question})\n")
+        lines.insert(0, f"Searched for: {result.rewritten_question}\n")
+    if result.confidence == "related":
+        lines.append(f"(low confidence: the quoted passages are {result.confidence_words})")
+        lines.append("")
     if result.incomplete:
         reason = result.incomplete_reason or "the provider stopped before the answer was finished"
         lines.append(f"(incomplete: {reason})")
@@ -200,7 +203,13 @@ def _bars(values: list[str] | None, flag: str) -> dict[str, float]:
 
 @app.command("eval")
 def eval_cmd(
-    suite: Annotated[Path, typer.Argument(help="A .yaml suite or a bench folder.")],
+    suite: Annotated[
+        Path,
+        typer.Argument(
+            help="A .yaml suite, a bench folder, or a RAGAS-style (.json/.jsonl/.csv) or "
+            "SQuAD-format (.json) testset."
+        ),
+    ],
     mode: Annotated[str | None, typer.Option(help="auto, extractive or openai.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder; an unfinished run's folder resumes it.")
@@ -229,8 +238,12 @@ def eval_cmd(
     ] = None,
     judge_model: Annotated[str | None, typer.Option(help="Judge model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="The articles a testset asks about (default: articles/ beside it)."),
+    ] = None,
 ) -> None:
-    """Run an eval suite, write its reports, and gate on metric bars."""
+    """Run an eval suite, write its reports (and junit.xml), and gate on metric bars."""
     from evals import run_suite
     from evals.report import metric_rows
 
@@ -251,6 +264,7 @@ def eval_cmd(
             judge_model=judge_model,
             progress=not quiet,
             env_file=env if env.is_file() else None,
+            corpus=corpus,
         )
         failures = report.gate(under, above)
     except RagError as exc:
@@ -293,6 +307,28 @@ def ui(
     # The server replaces this process, so a signal sent to `rag ui` (a supervisor's SIGTERM)
     # reaches Streamlit instead of leaving it running orphaned.
     os.execv(sys.executable, command)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; off loopback RAG_API_KEYS is required.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs; OpenAI-compatible /v1/chat/completions)."""
+    if importlib.util.find_spec("api") is None:
+        typer.secho("Error: the api package is not installed.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    from api.config import ApiConfig
+    from api.serve import serve as run
+
+    env = Path(".env")
+    try:
+        config = ApiConfig.load(env_file=env if env.is_file() else None)
+        run(host, port, _settings(), config)
+    except RagError as exc:
+        _fail(exc)
 
 
 feedback_app = typer.Typer(help="Readers' 👍/👎 from the chat.", no_args_is_help=True)

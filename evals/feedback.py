@@ -16,7 +16,7 @@ import yaml
 
 from evals.local import beside_store, connect
 from rag import Answer, Settings
-from rag.corpus import UPLOADS_PREFIX
+from rag.store.corpus import UPLOADS_PREFIX
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,

@@ -15,8 +15,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from evals.suite import Case
 from rag.config import Settings
 from rag.errors import ProviderError
-from rag.llm import Limits, OutputFormat, complete, make_client
 from rag.prompts import JUDGE_CORRECTNESS_PROMPT, JUDGE_FAITHFULNESS_PROMPT, JUDGE_TEMPLATE
+from rag.providers.llm import Limits, OutputFormat, complete, make_client
 from rag.types import Answer
 
 _JSON = re.compile(r"\{.*\}", re.DOTALL)

@@ -8,16 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from evals import charts
+from evals.formats import write_junit
 from evals.report import Comparison, Report, metric_rows, write_results
 
 
 def write_reports(report: Report, rows: list[dict[str, Any]]) -> None:
-    """Write summary.json, report.md and report.html; results.jsonl is rewritten in case order."""
+    """Write summary.json, report.md, report.html and junit.xml; results.jsonl (one JSON row
+    per case run) is rewritten in case order."""
     run_dir = Path(report.run_dir)
     write_results(run_dir, rows)
     (run_dir / "summary.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     (run_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     (run_dir / "report.html").write_text(render_html(report, rows), encoding="utf-8")
+    write_junit(run_dir / "junit.xml", report.suite, rows)
 
 
 def headline(report: Report) -> str:

@@ -47,6 +47,7 @@ def run_suite(
     progress: bool = True,
     on_progress: Progress | None = None,
     env_file: str | Path | None = None,
+    corpus: str | Path | None = None,
     **overrides: Any,
 ) -> Report:
     """Run the suite at `path` and write its reports; returns the `Report`.
@@ -59,11 +60,12 @@ def run_suite(
         repeat: run every case this many times (metrics then report their spread).
         judge: add LLM-judge metrics; default: when an OpenAI key is configured.
         compare: an earlier run folder to report deltas and regressed cases against.
+        corpus: the articles folder of a testset in another tool's format (`evals.formats`).
         **overrides: settings for this run (e.g. `top_k=8`), over the suite's own.
     """
     if concurrency < 1 or repeat < 1 or timeout <= 0:
         raise SuiteError("concurrency and repeat must be at least 1 and timeout above 0.")
-    suite = load_suite(path, limit=limit, seed=seed)
+    suite = load_suite(path, limit=limit, seed=seed, corpus=corpus)
     settings = eval_settings(suite, mode, env_file, overrides)
     run_dir = Path(out) if out else _default_dir(suite)
     done = _prepare_run(run_dir, suite, settings, repeat)

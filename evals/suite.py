@@ -133,24 +133,36 @@ class Suite(BaseModel):
         return self.model_copy(update={"cases": tuple(self.cases[i] for i in keep)})
 
 
-def load_suite(path: str | Path, *, limit: int | None = None, seed: int = 0) -> Suite:
-    """Read a YAML suite or a SQuAD-style bench folder; raises `SuiteError` naming the problem.
+def load_suite(
+    path: str | Path, *, limit: int | None = None, seed: int = 0, corpus: str | Path | None = None
+) -> Suite:
+    """Read a YAML suite, a SQuAD-style bench folder or a testset in another tool's format
+    (`evals.formats`: RAGAS-style JSON/JSONL/CSV, SQuAD JSON); raises `SuiteError` naming the
+    problem.
 
     Args:
         path: a `.yaml`/`.yml` suite, or a folder (or its `questions.jsonl`) holding
             `questions.jsonl` and `articles/` in the shape of `../shared/bench/squad-dev/`.
         limit: keep a random sample of this many cases.
         seed: the sampling seed.
+        corpus: the articles a testset in another format asks about (see `evals.formats`).
     """
+    from evals.formats import is_foreign, load_foreign  # it imports this module
+
     path = Path(path)
     if not path.exists():
         raise SuiteError(f"Suite {path} does not exist; pass a .yaml suite or a bench folder.")
-    if path.is_dir() or path.suffix == ".jsonl":
+    if is_foreign(path):
+        suite = load_foreign(path, Path(corpus) if corpus else None)
+    elif path.is_dir() or path.suffix == ".jsonl":
         suite = _load_bench(path.parent if path.is_file() else path)
     elif path.suffix in (".yaml", ".yml"):
         suite = _load_yaml(path)
     else:
-        raise SuiteError(f"{path}: a suite is a .yaml file or a bench folder with questions.jsonl.")
+        raise SuiteError(
+            f"{path}: a suite is a .yaml file, a bench folder with questions.jsonl, or a "
+            "testset as .json, .jsonl or .csv."
+        )
     _check_sources(suite)
     return suite.sample(limit, seed)
 

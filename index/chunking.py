@@ -9,10 +9,10 @@ from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import MetadataMode, TextNode
 
-from rag.corpus import Article
 from rag.filters import date_key
-from rag.text import sentence_spans
-from rag.tokens import encoding
+from rag.store import Article
+from rag.text.sentences import sentence_spans
+from rag.text.tokens import encoding
 
 # Bump when chunk layout or metadata changes, so every file is re-chunked once.
 CHUNKER_VERSION = "7"  # 5: sentence spans keep i.e., e.g., No. 1 together; 6: segments;

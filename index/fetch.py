@@ -21,9 +21,9 @@ import httpx
 
 from index.report import IndexReport
 from rag.config import Settings
-from rag.corpus import UPLOADS_PREFIX
-from rag.embeddings import Embedder
 from rag.errors import BadInputError
+from rag.providers.embeddings import Embedder
+from rag.store import UPLOADS_PREFIX
 
 MAX_REDIRECTS = 5
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -23,28 +23,27 @@ from index.report import IndexReport
 from index.write import Generation, give_back_memory, sweep_orphans, sweep_records
 from index.write import write_batch as _write
 from rag.config import Settings
-from rag.corpus import SUPPORTED_SUFFIXES, article_sources
-from rag.embeddings import Embedder, build_embedder
 from rag.errors import BadInputError, IndexNotBuiltError, RagError, StoreError
-from rag.integrity import (
+from rag.providers.embeddings import Embedder, build_embedder
+from rag.store import (
     REBUILD_HINT,
     SQLITE_FILE,
+    SUPPORTED_SUFFIXES,
+    LexicalIndex,
+    article_sources,
+    describe_location,
+    drop_collections,
     finish_interrupted_swap,
+    forget_client,
     isolated_problem,
+    open_client,
+    open_collection,
+    open_stores,
     probe,
     rebuild_folder,
     run_interrupted,
     sqlite_problem,
     swap_in,
-)
-from rag.lexical import LexicalIndex
-from rag.store import (
-    describe_location,
-    drop_collections,
-    forget_client,
-    open_client,
-    open_collection,
-    open_stores,
 )
 
 __all__ = ["IndexReport", "build_index"]

@@ -15,11 +15,9 @@ from llama_index.core.schema import TextNode
 from index.chunking import file_hash, iter_chunks
 from index.formats import read_articles
 from index.report import IndexReport
-from rag.articles import record_of
 from rag.config import Settings
-from rag.corpus import Article
 from rag.errors import BadInputError
-from rag.store import read_metadatas
+from rag.store import Article, read_metadatas, record_of
 
 Source = tuple[str, Path]  # a source's name in citations, and its file
 

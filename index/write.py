@@ -17,10 +17,8 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from index.chunking import SentenceRecord, sentence_records
 from index.reading import Piece
 from index.report import IndexReport
-from rag.articles import write_records
-from rag.embeddings import Embedder, Matrix
-from rag.integrity import mark_run
-from rag.store import read_all, read_generation, write_generation
+from rag.providers.embeddings import Embedder, Matrix
+from rag.store import mark_run, read_all, read_generation, write_generation, write_records
 
 _CHROMA_BATCH = 4096  # records per Chroma add call
 

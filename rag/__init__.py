@@ -19,10 +19,12 @@ if TYPE_CHECKING:
         IndexNotBuiltError,
         ProviderError,
         RagError,
+        StoreDamagedError,
         StoreError,
     )
     from rag.facade import answer, article_text, stream_answer
     from rag.filters import Filters
+    from rag.history import Message
     from rag.pipeline import Pipeline
     from rag.types import (
         Answer,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
         Context,
         CorpusInfo,
         IndexedFile,
+        Stream,
         Usage,
         Verification,
     )
@@ -49,11 +52,14 @@ _HOMES = {
     "Filters": "rag.filters",
     "IndexNotBuiltError": "rag.errors",
     "IndexedFile": "rag.types",
+    "Message": "rag.history",
     "Pipeline": "rag.pipeline",
     "ProviderError": "rag.errors",
     "RagError": "rag.errors",
     "Settings": "rag.config",
+    "StoreDamagedError": "rag.errors",
     "StoreError": "rag.errors",
+    "Stream": "rag.types",
     "Usage": "rag.types",
     "Verification": "rag.types",
     "answer": "rag.facade",
@@ -73,11 +79,14 @@ __all__ = [
     "Filters",
     "IndexNotBuiltError",
     "IndexedFile",
+    "Message",
     "Pipeline",
     "ProviderError",
     "RagError",
     "Settings",
+    "StoreDamagedError",
     "StoreError",
+    "Stream",
     "Usage",
     "Verification",
     "answer",

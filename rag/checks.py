@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.errors import BadInputError
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 MAX_QUESTION_TOKENS = 1000
 MAX_TOP_K = 50

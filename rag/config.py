@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    AliasChoices,
     Field,
     SecretStr,
     ValidationError,
@@ -20,8 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.errors import ConfigError
 
 # The off-topic floor: below this best sentence support the answer is a plain refusal. Above
-# it the calibrated answerability model decides (rag.answerability, `make fit-answerability`);
-# on the squad-dev bench 0.9% of answerable questions fall under it.
+# it the calibrated answerability model decides (rag.answering.answerability,
+# `make fit-answerability`); on the squad-dev bench 0.9% of answerable questions fall under it.
 DEFAULT_MIN_SUPPORT = 0.35
 # A cited answer of a few sentences is 100-300 tokens; 512 leaves room without letting a model
 # ramble for minutes. Whatever the server sends past RAG_MAX_ANSWER_CHARS is not read.
@@ -33,118 +32,164 @@ EmbeddingBackend = Literal["local", "openai"]
 
 
 class Settings(BaseSettings):
-    """Every knob of the product; see `.env.example` for one line on each."""
+    """Every knob of the product, each declared once with its description.
+
+    The environment name is `RAG_` + the field name, except the four that follow other tools'
+    names (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `CHROMA_HOST`, `CHROMA_PORT`). `.env.example`
+    and docs/configuration.md are generated from these fields (`python -m scripts.gen_docs`).
+    """
 
     model_config = SettingsConfigDict(
-        frozen=True, extra="ignore", env_file=None, populate_by_name=True
+        frozen=True, extra="ignore", env_file=None, env_prefix="RAG_", populate_by_name=True
     )
 
     openai_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+        default=None,
+        validation_alias="OPENAI_API_KEY",
+        description="OpenAI or any OpenAI-compatible server. With no key the product answers "
+        "offline (extractive). Whitespace around the key is dropped; a key with a space, line "
+        "break or non-ASCII character inside is refused (copy it again).",
     )
     openai_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+        default=None,
+        validation_alias="OPENAI_BASE_URL",
+        description="Base URL of an OpenAI-compatible server, e.g. http://localhost:8080/v1 "
+        "(empty: api.openai.com).",
     )
     chat_model: str = Field(
-        default="gpt-4o-mini", validation_alias=AliasChoices("RAG_CHAT_MODEL", "chat_model")
+        default="gpt-4o-mini",
+        description="Chat model name (not empty); not checked against OpenAI's list, so local "
+        "model names work.",
     )
     answer_mode: AnswerMode = Field(
-        default="auto", validation_alias=AliasChoices("RAG_ANSWER_MODE", "answer_mode")
+        default="auto",
+        description="auto (OpenAI when a key is set, else extractive) | extractive | openai",
     )
     embedding_backend: EmbeddingBackend = Field(
         default="local",
-        validation_alias=AliasChoices("RAG_EMBEDDING_BACKEND", "embedding_backend"),
+        description="local (MiniLM int8 ONNX, offline) | openai. Each model gets its own Chroma "
+        "collection.",
     )
     openai_embedding_model: str = Field(
         default="text-embedding-3-small",
-        validation_alias=AliasChoices("RAG_OPENAI_EMBEDDING_MODEL", "openai_embedding_model"),
+        description="Embedding model used when RAG_EMBEDDING_BACKEND=openai (not empty).",
     )
     chroma_path: Path = Field(
-        default=Path(".rag/chroma"), validation_alias=AliasChoices("RAG_CHROMA_PATH", "chroma_path")
+        default=Path(".rag/chroma"),
+        description="Embedded Chroma store folder (used when CHROMA_HOST is empty); not empty, "
+        "which would mean the current folder.",
     )
     chroma_host: str | None = Field(
-        default=None, validation_alias=AliasChoices("CHROMA_HOST", "chroma_host")
+        default=None,
+        validation_alias="CHROMA_HOST",
+        description="A Chroma server (`chroma run`): set the host to use it instead of the "
+        "embedded store.",
     )
     chroma_port: int = Field(
-        default=8000, ge=1, le=65535, validation_alias=AliasChoices("CHROMA_PORT", "chroma_port")
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias="CHROMA_PORT",
+        description="The Chroma server's port (with CHROMA_HOST).",
     )
     bm25_cache: Path | None = Field(
-        default=None, validation_alias=AliasChoices("RAG_BM25_CACHE", "bm25_cache")
+        default=None,
+        description="Where saved BM25 indexes go (empty: inside the embedded store's folder, or "
+        ".rag/bm25/<host>-<port> with a server). Safe to delete: they are rebuilt from the store.",
     )
     collection: str = Field(
-        default="articles", validation_alias=AliasChoices("RAG_COLLECTION", "collection")
+        default="articles",
+        description="Collection name prefix; the embedding model's name is appended.",
     )
     corpus_dir: Path = Field(
-        default=Path("data/articles"), validation_alias=AliasChoices("RAG_CORPUS_DIR", "corpus_dir")
+        default=Path("data/articles"),
+        description="Folder of articles (.txt .md .html .htm .pdf .docx .json .jsonl .xml .rss "
+        ".atom) `rag index` reads by default.",
     )
     upload_dir: Path = Field(
         default=Path(".rag/uploads"),
-        validation_alias=AliasChoices("RAG_UPLOAD_DIR", "upload_dir"),
+        description="Where articles added from the chat are saved; indexed together with "
+        "RAG_CORPUS_DIR (cited as uploads/NAME).",
     )
     chunk_size: int = Field(
-        default=192, ge=32, le=2048, validation_alias=AliasChoices("RAG_CHUNK_SIZE", "chunk_size")
+        default=192,
+        ge=32,
+        le=2048,
+        description="Chunk size in tiktoken (cl100k) tokens.",
     )
     chunk_overlap: int = Field(
         default=32,
         ge=0,
         le=512,
         validate_default=True,  # checked when unset too: 32 is not below RAG_CHUNK_SIZE=32
-        validation_alias=AliasChoices("RAG_CHUNK_OVERLAP", "chunk_overlap"),
+        description="Chunk overlap in tokens; must be smaller than RAG_CHUNK_SIZE.",
     )
     max_file_mb: float = Field(
         default=10.0,
         gt=0,
         le=1000,
-        validation_alias=AliasChoices("RAG_MAX_FILE_MB", "max_file_mb"),
+        description="Largest article file indexed; a larger one is skipped with a message "
+        "naming this key.",
     )
     fetch_timeout: float = Field(
         default=20.0,
         gt=0,
         le=600,
-        validation_alias=AliasChoices("RAG_FETCH_TIMEOUT", "fetch_timeout"),
+        description="`rag add URL`: seconds allowed to connect and between bytes of a download "
+        "(the size cap is RAG_MAX_FILE_MB).",
     )
     fetch_allow_private: bool = Field(
         default=False,
-        validation_alias=AliasChoices("RAG_FETCH_ALLOW_PRIVATE", "fetch_allow_private"),
+        description="`rag add URL`: allow loopback and private-network addresses (off: such "
+        "URLs are refused).",
     )
     index_batch: int = Field(
         default=256,
         ge=1,
         le=10_000,
-        validation_alias=AliasChoices("RAG_INDEX_BATCH", "index_batch"),
+        description="Chunks embedded and written to Chroma together while indexing.",
     )
-    top_k: int = Field(default=5, ge=1, le=50, validation_alias=AliasChoices("RAG_TOP_K", "top_k"))
+    top_k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
     min_support: float = Field(
         default=DEFAULT_MIN_SUPPORT,
         ge=0.0,
         le=1.0,
-        validation_alias=AliasChoices("RAG_MIN_SUPPORT", "min_support"),
+        description="Off-topic floor: below this best sentence support (0-1) the answer is a "
+        "plain refusal; above it the calibrated answerability model "
+        "(rag/assets/answerability.json) decides.",
     )
     max_context_tokens: int = Field(
         default=6000,
         ge=256,
-        validation_alias=AliasChoices("RAG_MAX_CONTEXT_TOKENS", "max_context_tokens"),
+        description="Token budget of the prompt sent to the model (sources are dropped, "
+        "lowest-ranked first, to fit).",
     )
     request_timeout: float = Field(
         default=60.0,
         gt=0,
         allow_inf_nan=False,
-        validation_alias=AliasChoices("RAG_REQUEST_TIMEOUT", "request_timeout"),
+        description="Seconds (a finite number above 0) one model call may take in all: retries, "
+        "backoff and the whole stream included; an answer cut there keeps its finished "
+        "sentences, marked incomplete.",
     )
     max_retries: int = Field(
-        default=3, ge=0, le=10, validation_alias=AliasChoices("RAG_MAX_RETRIES", "max_retries")
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries (with backoff) after 429/5xx/timeouts, within RAG_REQUEST_TIMEOUT.",
     )
     max_tokens: int = Field(
         default=DEFAULT_MAX_TOKENS,
         ge=16,
         le=32_768,
-        validation_alias=AliasChoices("RAG_MAX_TOKENS", "max_tokens"),
+        description="Sent as max_tokens: the longest answer the model may write (16-32768).",
     )
     max_answer_chars: int = Field(
         default=DEFAULT_MAX_ANSWER_CHARS,
         ge=200,
         le=1_000_000,
-        validation_alias=AliasChoices("RAG_MAX_ANSWER_CHARS", "max_answer_chars"),
+        description="Characters of answer read from the server at most (200-1000000); the rest "
+        "is not read.",
     )
 
     @field_validator("openai_base_url", "chroma_host", "bm25_cache", mode="before")
@@ -254,13 +299,14 @@ def _key_problem(key: str) -> str | None:
     return None
 
 
-ENV_NAMES = {
-    name: next(
-        (a for a in field.validation_alias.choices if isinstance(a, str) and a.isupper()),  # type: ignore[union-attr]
-        name,
+def _env_name(name: str) -> str:
+    alias = Settings.model_fields[name].validation_alias
+    return (
+        alias if isinstance(alias, str) else f"{Settings.model_config['env_prefix']}{name}".upper()
     )
-    for name, field in Settings.model_fields.items()
-}
+
+
+ENV_NAMES = {name: _env_name(name) for name in Settings.model_fields}
 
 
 def _describe(exc: ValidationError) -> str:

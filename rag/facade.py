@@ -11,8 +11,8 @@ from typing import Any
 from rag.config import Settings
 from rag.filters import Filters
 from rag.history import Message
-from rag.pipeline import Pipeline, Stream
-from rag.types import Answer
+from rag.pipeline import Pipeline
+from rag.types import Answer, Stream
 
 _defaults: dict[tuple[str, str], Pipeline] = {}
 _defaults_lock = threading.Lock()

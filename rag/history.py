@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.errors import BadInputError
-from rag.text import content_terms
+from rag.text.sentences import content_terms
 
 Message = dict[str, str]
 
@@ -45,14 +45,33 @@ def condense(question: str, history: Sequence[Message]) -> str | None:
     if previous is None or not _is_follow_up(question):
         return None
     have = content_terms(question)
+    found = [m.group(0) for m in _ENTITY.finditer(previous)]
+    head = _head_phrase(previous)
+    if head and not any(content_terms(head) <= content_terms(e) for e in found):
+        found = [e for e in found if not content_terms(e) <= content_terms(head)] + [head]
     carried = [
-        entity
-        for entity in dict.fromkeys(m.group(0) for m in _ENTITY.finditer(previous))
-        if not content_terms(entity) <= have and content_terms(entity)
+        phrase
+        for phrase in dict.fromkeys(found)
+        if not content_terms(phrase) <= have and content_terms(phrase)
     ]
     if not carried:
         return None
     return f"{question.rstrip()} ({', '.join(carried)})"
+
+
+_WORDS = re.compile(r"[\w’'-]+")
+
+
+def _head_phrase(question: str) -> str | None:
+    """The last content word of a question, with the possessor before it ("Melania's
+    letter"): in English the thing a question is about usually closes it."""
+    tokens: list[str] = _WORDS.findall(question)
+    for i in range(len(tokens) - 1, -1, -1):
+        if content_terms(tokens[i]):
+            if i > 0 and re.search(r"['’]s$", tokens[i - 1]):
+                return f"{tokens[i - 1]} {tokens[i]}"
+            return tokens[i]
+    return None
 
 
 def _is_follow_up(question: str) -> bool:

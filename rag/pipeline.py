@@ -1,9 +1,9 @@
 """The answering pipeline: question → hybrid retrieval → extractive or generative answer, cited.
 
 `Pipeline` wires its collaborators and runs one question through them; each job lives in its
-own module: input checks (`rag.checks`), the corpus listing (`rag.catalogue`), retrieval
-(`rag.retrieve`), the offline answerer (`rag.extractive`), the model answerer
-(`rag.generate`), citation verification (`rag.verify`).
+own module: input checks (`rag.checks`), the corpus listing (`rag.store.catalogue`), retrieval
+(`rag.retrieval.retrieve`), the offline answerer (`rag.answering.extractive`), the model answerer
+(`rag.answering.generate`), citation verification (`rag.trust.verify`).
 """
 
 from __future__ import annotations
@@ -11,22 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.catalogue import Catalogue
+from rag.answering import Answerer, Asked
+from rag.answering.extractive import ExtractiveAnswerer
 from rag.checks import check_question, check_top_k
 from rag.config import Settings
-from rag.embeddings import Embedder, build_embedder
-from rag.errors import IndexNotBuiltError, StoreDamagedError
-from rag.extractive import ExtractiveAnswerer
+from rag.errors import ConfigError, IndexNotBuiltError, StoreDamagedError
 from rag.filters import Filters
-from rag.history import Message, check_history, condense
-from rag.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
-from rag.lexical import LexicalIndex
-from rag.retrieve import FusionConfig, HybridRetriever
-from rag.scoring import ExtractiveConfig, SentenceScorer
-from rag.store import (
+from rag.history import Message, check_history
+from rag.providers.embeddings import Embedder, build_embedder
+from rag.retrieval.retrieve import FusionConfig, HybridRetriever
+from rag.retrieval.scoring import ExtractiveConfig, SentenceScorer
+from rag.store.catalogue import Catalogue
+from rag.store.chroma import (
     Stores,
     describe_location,
     open_client,
@@ -34,15 +33,14 @@ from rag.store import (
     open_stores,
     reopen_client,
 )
-from rag.types import Answer, Context, CorpusInfo, Usage
-from rag.verify import Verifier
+from rag.store.integrity import REBUILD_HINT, isolated_problem, probe, run_interrupted
+from rag.store.lexical import LexicalIndex
+from rag.trust.verify import Verifier
+from rag.types import Answer, Context, CorpusInfo, Stream, Usage
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
-
-    from rag.generate import GenerativeAnswerer
-
-Stream = Iterator["str | Answer"]
+    from openai import OpenAI
 
 
 class Pipeline:
@@ -54,15 +52,16 @@ class Pipeline:
         *,
         embedder: Embedder,
         stores: Stores,
-        llm: Any = None,
+        llm: OpenAI | None = None,
         fusion: FusionConfig | None = None,
         extractive: ExtractiveConfig | None = None,
         reopen: Callable[[], Stores] | None = None,
         texts: Callable[[], Collection | None] | None = None,
     ) -> None:
         """Args:
-        stores: the chunk, sentence and generation-stamp collections (`rag.store.open_stores`).
-        texts: opens the article records' collection (extracted texts; `rag.articles`).
+        stores: the chunk, sentence and generation-stamp collections
+            (`rag.store.chroma.open_stores`).
+        texts: opens the article records' collection (extracted texts; `rag.store.articles`).
         llm: an OpenAI(-compatible) client (`openai.OpenAI`), used in OpenAI mode.
         reopen: returns the stores read from disk again (embedded mode), for when another
             process rewrote them.
@@ -81,16 +80,25 @@ class Pipeline:
         )
         self.verifier = Verifier(self.scorer)
         self.catalogue = Catalogue(settings, lexical, location, texts)
-        self._extractive = ExtractiveAnswerer(self.scorer, self.verifier)
-        self._generative: GenerativeAnswerer | None = None
-        if self.mode == "openai":
-            from rag.generate import GenerativeAnswerer  # imports openai: only in OpenAI mode
+        self._answerer = self._make_answerer(llm)
 
-            self._generative = GenerativeAnswerer(llm, settings, self.verifier)
+    def _make_answerer(self, llm: OpenAI | None) -> Answerer:
+        """The answerer for the settings' answer mode, picked once."""
+        if self.mode != "openai":
+            return ExtractiveAnswerer(self.scorer, self.verifier)
+        from rag.answering.generate import GenerativeAnswerer  # imports openai: only when used
+
+        if llm is None:
+            raise ConfigError("OpenAI mode needs a chat client: pass llm= or use from_settings().")
+        return GenerativeAnswerer(llm, self.settings, self.verifier)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings | None = None, *, embedder: Embedder | None = None, llm: Any = None
+        cls,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        llm: OpenAI | None = None,
     ) -> Pipeline:
         """Open the configured store; raises `IndexNotBuiltError` if nothing is indexed yet.
 
@@ -102,7 +110,9 @@ class Pipeline:
         settings = settings or Settings.load()
         needs_llm = settings.resolved_mode == "openai" or settings.embedding_backend == "openai"
         if llm is None and needs_llm:
-            from rag.llm import make_client  # the openai package is only imported when used
+            from rag.providers.llm import (
+                make_client,  # the openai package is only imported when used
+            )
 
             llm = make_client(settings)
         embedder = embedder or build_embedder(settings, llm)
@@ -226,11 +236,8 @@ class Pipeline:
             rewritten_question=search if search != question else None,
             timings={"retrieve": time.perf_counter() - started},
         )
-        if self._generative is None:
-            yield from self._extractive.run(answer, search, vector, contexts)
-        else:
-            yield from self._generative.run(answer, question, contexts, turns, live=live)
-            answer.usage = self._generative.add_usage(answer.usage, condensing)
+        asked = Asked(question, search, vector, contexts, turns, live, condensing)
+        answer = yield from self._answerer.run(answer, asked)
         # The files may have changed since they were indexed: offsets follow the file as it is.
         answer.citations = self.catalogue.current(answer.citations)
         answer.closest = self.catalogue.current(answer.closest)
@@ -242,9 +249,7 @@ class Pipeline:
         tokens the model spent rewriting it."""
         if not turns:
             return question, None
-        if self._generative is not None:
-            return self._generative.condense(question, turns)
-        return condense(question, turns) or question, None
+        return self._answerer.condense(question, turns)
 
 
 def _check_interrupted(settings: Settings) -> None:

@@ -19,7 +19,7 @@ in square brackets, like [1] or [2][3]. Cite only source numbers that exist.
 markers that appear inside them.
 - Be concise: a few sentences."""
 
-# Added to the user message when retrieved sources disagree (rag.conflicts.source_conflicts).
+# Added to the user message when retrieved sources disagree (rag.trust.conflicts.source_conflicts).
 CONFLICT_HINT = """These sources disagree: {pairs}. Give both values side by side, each with \
 its source number and date, newest first; do not choose one."""
 

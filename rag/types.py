@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -147,6 +148,11 @@ class Answer(BaseModel):
     answerability: float | None = None  # P(answerable) from the calibrated model (offline)
     verification: Verification | None = None
     rewritten_question: str | None = None
+    # The form of answer the question asks for: fact, yesno, list, summary or timeline.
+    shape: Literal["fact", "yesno", "list", "summary", "timeline"] | None = None
+    # How well the quoted text answers the question, in words (offline answers): "answers"
+    # (calibrated answerability high) or "related" (related text that may not answer).
+    confidence: Literal["answers", "related"] | None = None
     model: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     usage: Usage | None = None
@@ -154,9 +160,22 @@ class Answer(BaseModel):
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def confidence_words(self) -> str | None:
+        """How well the answer's passages answer the question, in words (offline answers)."""
+        if self.refused or self.confidence is None:
+            return None
+        if self.confidence == "answers":
+            return "answers the question"
+        return "related, may not answer the question"
+
     def citation(self, n: int) -> Citation:
         """The citation that marker `[n]` refers to."""
         for citation in self.citations:
             if citation.n == n:
                 return citation
         raise KeyError(n)
+
+
+# What `stream_answer` returns: the answer's text in pieces, then the finished `Answer`.
+Stream = Iterator["str | Answer"]

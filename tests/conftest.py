@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from index import build_index
-from rag import Answer, Pipeline, Settings
+from rag import Settings
 from tests.fake_openai import FakeOpenAI
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "articles"
+from tests.support import SAMPLE
 
 
 @pytest.fixture(autouse=True)
@@ -53,40 +49,3 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     """An OpenAI-protocol server on 127.0.0.1 with scripted replies."""
     with FakeOpenAI() as server:
         yield server
-
-
-def answers_while_indexing(
-    indexer: subprocess.Popen[bytes], pipeline: Pipeline, question: str
-) -> list[Answer]:
-    """Answer `question` until `indexer` exits; it must have re-indexed the five sample files,
-    and every answer's citations must resolve in the files, whichever version it saw."""
-    answers = []
-    while indexer.poll() is None:
-        answers.append(pipeline.answer(question))  # must never raise
-    out, err = indexer.communicate()
-    assert indexer.returncode == 0, err
-    assert "5 updated" in out.decode()
-    assert answers
-    for answer in answers:
-        for c in answer.citations:
-            assert file_text(pipeline.settings, c.source_file)[c.start : c.end] == c.quote
-    return answers
-
-
-def file_text(settings: Settings, source_file: str) -> str:
-    """The cited file's text as the library reads it."""
-    from rag.corpus import read_text
-
-    return read_text(settings.corpus_dir / source_file)
-
-
-def openai_pipeline(settings: Settings, server: FakeOpenAI, **extra: object) -> Pipeline:
-    """A pipeline in OpenAI mode against the wire-level fake `server` (no retries)."""
-    update = {
-        "answer_mode": "openai",
-        "openai_api_key": SecretStr("sk-test-key"),
-        "openai_base_url": server.base_url,
-        "chat_model": "local-model-7b",
-        "max_retries": 0,
-    }
-    return Pipeline.from_settings(settings.model_copy(update={**update, **extra}))

@@ -16,7 +16,7 @@ from rag import (
     answer,
     stream_answer,
 )
-from tests.conftest import file_text
+from tests.support import file_text
 
 SINGLE_SOURCE = [
     ("Where was Melania Trump born?", "000_e5097b3054c473ee.txt", "Slovenia"),

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 from rag import Pipeline, Settings, answer
-from rag.answerability import FEATURES, default_model
-from rag.answertype import answer_span, expected_type
-from rag.compose import antecedent
-from rag.ranking import DEPTH, SentenceRanker, default_ranker
-from rag.ranking import FEATURES as RANK_FEATURES
-from rag.ranking import MODEL_PATH as RANKER_PATH
-from rag.ranking import features as ranking_features
-from rag.scoring import Evidence
-from rag.text import sentence_spans
+from rag.answering.answerability import FEATURES, default_model
+from rag.answering.compose import antecedent
+from rag.answering.ranking import DEPTH, SentenceRanker, default_ranker
+from rag.answering.ranking import FEATURES as RANK_FEATURES
+from rag.answering.ranking import MODEL_PATH as RANKER_PATH
+from rag.answering.ranking import features as ranking_features
+from rag.retrieval.scoring import Evidence
+from rag.text.answertype import answer_span, expected_type
+from rag.text.sentences import sentence_spans
 from rag.types import Context
-from tests.conftest import file_text
+from tests.support import file_text
 
 
 def _sentences(text: str) -> list[str]:
@@ -165,7 +165,7 @@ def test_refusal_follows_the_answerability_model(sample_settings: Settings) -> N
     shown = Pipeline.from_settings(sample_settings).answer(question)
     assert shown.answerability is not None and shown.answerability >= model.threshold
     strict = Pipeline.from_settings(sample_settings)
-    strict._extractive._model = model.__class__(
+    strict._answerer._model = model.__class__(
         **{**model.__dict__, "threshold": shown.answerability + 0.01}
     )
     refused = strict.answer(question)
@@ -237,7 +237,7 @@ def test_a_topic_word_missing_from_the_lead_adds_no_sentence(sample_settings: Se
 
 
 def test_sentence_ranker_fit_learns_which_candidate_holds_the_answer() -> None:
-    from bench.fit_sentence_ranker import cross_validated_picks, fit
+    from fit.fit_sentence_ranker import cross_validated_picks, fit
 
     rng = np.random.default_rng(0)
     sets = []

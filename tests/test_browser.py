@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
-from bench.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
+from devtools.serve import CHROMIUM, CHROMIUM_FLAGS, running_chat
 from evals.suite import load_suite
 from index import build_index
 from rag import Settings
-from tests.conftest import ROOT, SAMPLE
+from tests.support import ROOT, SAMPLE
+
+# Chromium against a served chat: minutes, and a slow start under load.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs"  # the chat guide's screenshots

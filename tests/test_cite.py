@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.cite import CITED, MarkerRewriter
+from rag.trust.cite import CITED, MarkerRewriter
 
 
 def test_renumbers_in_order_of_first_appearance() -> None:

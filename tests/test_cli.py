@@ -65,6 +65,7 @@ def test_user_errors_are_one_line_and_exit_1(tmp_path: Path, monkeypatch) -> Non
     assert missing.exit_code == 1 and "not found" in missing.output
 
 
+@pytest.mark.slow  # python -m index in a subprocess
 def test_python_m_index_is_the_same_command(
     corpus_copy: tuple[Path, Settings], monkeypatch
 ) -> None:
@@ -83,13 +84,14 @@ def test_python_m_index_is_the_same_command(
     assert "5 added" in done.stdout
 
 
+@pytest.mark.slow  # starts rag ui (a Streamlit server)
 def test_rag_ui_stops_when_it_is_told_to(sample_settings: Settings, tmp_path: Path) -> None:
     # `rag ui` used to start the server as a child: a SIGTERM to it left the server running.
     import os
     import socket
     from urllib.parse import urlparse
 
-    from bench.serve import running_chat
+    from devtools.serve import running_chat
 
     env = os.environ | {
         "RAG_CHROMA_PATH": str(sample_settings.chroma_path),

@@ -10,9 +10,9 @@ import pytest
 
 from index import build_index
 from rag import Pipeline, Settings
-from rag.conflicts import conflict_note, find_conflicts
+from rag.trust.conflicts import conflict_note, find_conflicts
+from rag.trust.values import value_diff
 from rag.types import Citation
-from rag.values import value_diff
 
 QUESTION = "When did the Normans conquer England?"
 BASE = "The Normans conquered England in 1066 under William the Conqueror."

@@ -12,42 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from index import build_index
 from rag import Settings
-from rag.embeddings import build_embedder
-from rag.store import forget_client, open_client, open_collection, write_generation
-from tests.conftest import ROOT
+from rag.providers.embeddings import build_embedder
+from rag.store.chroma import open_client, open_collection, write_generation
+from tests.support import ROOT, store_contents
 
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev" / "articles"
-
-
-def _contents(
-    settings: Settings, ignore: tuple[str, ...] = ()
-) -> dict[str, set[tuple[str, str, str]]]:
-    """(id, text, metadata without the timestamp and `ignore`) of chunks and of sentences, as
-    on disk now."""
-    forget_client(settings.chroma_path)  # another process may have rewritten or swapped it
-    client = open_client(settings, create=False)
-    embedder = build_embedder(settings)
-    out = {}
-    for kind, sentences in (("chunks", False), ("sentences", True)):
-        got = open_collection(client, settings, embedder, create=False, sentences=sentences).get()
-        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        out[kind] = {
-            (
-                i,
-                d,
-                repr(
-                    sorted(
-                        (k, v)
-                        for k, v in m.items()
-                        if k not in ("indexed_at", "_node_content", *ignore)
-                    )
-                ),
-            )
-            for i, d, m in rows
-        }
-    return out
 
 
 def _kill_at(proc: subprocess.Popen[bytes], percent: int) -> None:
@@ -74,11 +47,12 @@ def _corpus(tmp_path: Path) -> Path:
     return corpus
 
 
+@pytest.mark.slow  # python -m index subprocesses killed mid-run
 def test_killed_indexer_converges_to_a_clean_index(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path)
     clean = Settings(chroma_path=tmp_path / "clean", corpus_dir=corpus)
     build_index(corpus, clean, progress=False)
-    expected = _contents(clean)
+    expected = store_contents(clean)
 
     crashed = Settings(chroma_path=tmp_path / "crashed", corpus_dir=corpus)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "CHROMA_", "OPENAI_"))}
@@ -112,8 +86,8 @@ def test_killed_indexer_converges_to_a_clean_index(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
     build_index(corpus, clean, progress=False)  # the clean store follows the same edits
-    expected = _contents(clean)
-    got = _contents(crashed)
+    expected = store_contents(clean)
+    got = store_contents(crashed)
     assert got["chunks"] == expected["chunks"]
     assert got["sentences"] == expected["sentences"]
     ids = [row[0] for row in got["chunks"]]

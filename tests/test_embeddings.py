@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag import Settings
-from rag.embeddings import LocalEmbedder, build_embedder
+from rag.providers.embeddings import LocalEmbedder, build_embedder
 
 
 class _Shapes:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evals import SuiteError, load_suite
-from tests.conftest import ROOT, SAMPLE
+from tests.support import ROOT, SAMPLE
 
 BENCH = ROOT.parent / "shared" / "bench" / "squad-dev"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from rag import Pipeline, Settings
-from rag.embeddings import build_embedder
-from rag.scoring import is_statement
-from rag.text import sentence_spans
+from rag.providers.embeddings import build_embedder
+from rag.retrieval.scoring import is_statement
+from rag.text.sentences import sentence_spans
 
 
 @pytest.mark.parametrize(

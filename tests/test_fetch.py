@@ -5,69 +5,23 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import rag
-from bench.extract_set import articles, news_page
 from cli import app
 from index.fetch import add_url, fetch_page
 from rag import BadInputError, Pipeline, Settings
-
-ITEMS = articles()
-PAGE = news_page(ITEMS[0], ITEMS, 0).encode()
-# A page that does not state its own address: the saved copy remembers where it came from.
-BARE = (
-    b"<html><head><title>Zebra census</title></head><body><article><h1>Zebra census</h1>"
-    b"<p>The 2025 zebra census in Kenya counted 4,812 zebras in the Maasai Mara reserve, "
-    b"rangers said on Monday after a three-week survey.</p><p>The count was 300 higher than "
-    b"the last one, which the rangers put down to two good rainy seasons in a row.</p>"
-    b"</article></body></html>"
-)
-
-
-class Handler(BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-        Handler.hits.append(self.path)
-        routes = {
-            "/article.html": (200, "text/html; charset=utf-8", PAGE),
-            "/bare": (200, "text/html", BARE),
-            "/image.png": (200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
-            "/big": (200, "text/html", b"<p>" + b"x" * 300_000 + b"</p>"),
-            "/missing": (404, "text/html", b"gone"),
-        }
-        if self.path == "/moved":
-            return self._redirect("/article.html")
-        if self.path.startswith("/loop"):
-            return self._redirect(f"/loop{len(self.path)}")
-        if self.path == "/slow":
-            time.sleep(3)
-        status, kind, body = routes.get(self.path, (200, "text/html", PAGE))
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _redirect(self, to: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", to)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
+from tests.support import Handler, news_page_bytes
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
+    news_page_bytes()  # built before any request is made, so none waits on it
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

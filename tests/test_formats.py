@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from bench.extract_set import articles, jsonl, news_page, rss, write_docx
+from devtools.extract_set import articles, jsonl, news_page, rss, write_docx
 from index import build_index
 from rag import Pipeline, Settings
 
@@ -301,9 +301,9 @@ def test_a_feed_entry_removed_leaves_the_index(tmp_path: Path) -> None:
 def test_a_record_left_by_a_killed_run_is_swept(tmp_path: Path) -> None:
     """A run killed between an article's record and its chunks, the file then removed: the
     next run (which finds the store stamped incomplete) drops the record no chunk names."""
-    from rag.articles import read_records, write_records
-    from rag.embeddings import build_embedder
-    from rag.store import open_client, open_collection, write_generation
+    from rag.providers.embeddings import build_embedder
+    from rag.store.articles import read_records, write_records
+    from rag.store.chroma import open_client, open_collection, write_generation
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -8,9 +8,9 @@ import pytest
 
 from index import build_index
 from rag import BadInputError, Settings
-from rag.corpus import read_text
-from rag.embeddings import build_embedder
-from rag.store import open_client, open_collection
+from rag.providers.embeddings import build_embedder
+from rag.store.chroma import open_client, open_collection
+from rag.store.corpus import read_text
 
 
 def _chunks(settings: Settings) -> dict[str, dict]:
@@ -126,14 +126,14 @@ def test_whole_store_reads_are_paged(
 ) -> None:
     """One read of a ~100k-chunk collection fails in Chroma ("too many SQL variables"), so
     every whole-collection read goes in pages; here pages of 4 records."""
-    import rag.store
+    import rag.store.chroma
     from rag import Pipeline
-    from rag.store import read_all
+    from rag.store.chroma import read_all
 
     corpus, settings = corpus_copy
     build_index(corpus, settings, progress=False)
     everything = _chunks(settings)
-    monkeypatch.setattr(rag.store, "PAGE", 4)
+    monkeypatch.setattr(rag.store.chroma, "PAGE", 4)
     client = open_client(settings, create=False)
     collection = open_collection(client, settings, build_embedder(settings), create=False)
     paged = [i for got in read_all(collection, ["metadatas"]) for i in got["ids"]]
@@ -149,7 +149,7 @@ def test_new_files_cost_no_deletes_unless_a_run_was_interrupted(
 ) -> None:
     from chromadb.api.models.Collection import Collection
 
-    from rag.store import open_stores, write_generation
+    from rag.store.chroma import open_stores, write_generation
 
     deletes: list[object] = []
     real = Collection.delete

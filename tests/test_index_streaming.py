@@ -11,9 +11,9 @@ import index.ingest as ingest
 from index import build_index
 from index.chunking import chunk_article, iter_chunks, make_splitter
 from rag import Settings
-from rag.corpus import parse_article, read_text
-from rag.embeddings import build_embedder
-from rag.store import open_client, open_collection
+from rag.providers.embeddings import build_embedder
+from rag.store.chroma import open_client, open_collection
+from rag.store.corpus import parse_article, read_text
 
 WORDS = "harbour tallinn ferry cargo crane quay pilot tide berth mooring".split()
 

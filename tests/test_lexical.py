@@ -13,8 +13,8 @@ from chromadb.api.models.Collection import Collection
 
 from index import build_index
 from rag import Filters, Pipeline, Settings
-from rag.lexical import LexicalIndex
-from rag.store import open_client, read_all, read_generation, state_name, write_generation
+from rag.store.chroma import open_client, read_all, read_generation, state_name, write_generation
+from rag.store.lexical import LexicalIndex
 
 
 def _saved(settings: Settings) -> list[Path]:
@@ -85,6 +85,7 @@ def test_a_new_process_loads_the_saved_index_instead_of_building_one(
     assert hits[0].source_file == "000_e5097b3054c473ee.txt"
 
 
+@pytest.mark.slow  # an index run in a subprocess
 def test_another_processes_index_run_reaches_a_running_pipeline(
     indexed: tuple[Path, Settings, Pipeline],
 ) -> None:
@@ -130,13 +131,13 @@ def test_a_damaged_saved_index_is_rebuilt_from_the_store(
     (folder,) = _saved(settings)
     (folder / "params.index.json").write_text("{not json")
 
-    with caplog.at_level(logging.WARNING, logger="rag.lexical"):
+    with caplog.at_level(logging.WARNING, logger="rag.store.lexical"):
         pipeline = Pipeline.from_settings(settings)
         assert _sources(pipeline) == {p.name for p in corpus.iterdir()}
     assert "rebuilding it" in caplog.text
 
     caplog.clear()  # and the rebuilt index was saved in its place: the next process loads it
-    with caplog.at_level(logging.WARNING, logger="rag.lexical"):
+    with caplog.at_level(logging.WARNING, logger="rag.store.lexical"):
         assert _sources(Pipeline.from_settings(settings)) == {p.name for p in corpus.iterdir()}
     assert caplog.text == "" and [p.name for p in _saved(settings)] == [folder.name]
 

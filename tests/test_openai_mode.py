@@ -7,10 +7,8 @@ import json
 import pytest
 
 from rag import Answer, Pipeline, ProviderError, Settings
-from tests.conftest import file_text, openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
-
-QUESTION = "Where did Trump hand Putin the letter?"
+from tests.support import QUESTION, file_text, openai_pipeline
 
 
 def _source(pipeline: Pipeline, file_prefix: str, containing: str) -> int:
@@ -242,7 +240,7 @@ def test_follow_up_is_rewritten_by_the_model(
 
 
 def test_prompt_fits_the_token_budget(sample_settings: Settings, fake_openai: FakeOpenAI) -> None:
-    from rag.tokens import count_tokens
+    from rag.text.tokens import count_tokens
 
     pipeline = openai_pipeline(sample_settings, fake_openai, max_context_tokens=700)
     fake_openai.script("I could not find this in the articles.")

@@ -4,9 +4,8 @@ with the closest passages, and a disagreement is never shown one-sided."""
 from __future__ import annotations
 
 from rag import Settings
-from tests.conftest import openai_pipeline
 from tests.fake_openai import FakeOpenAI
-from tests.test_openai_mode import QUESTION
+from tests.support import QUESTION, openai_pipeline
 
 LETTER = "Did the letter mention the abducted children?"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rag.conflicts import conflict_note, find_conflicts, reconciled
+from rag.trust.conflicts import conflict_note, find_conflicts, reconciled
 from rag.types import Answer, Citation, Context
 
 Q = "Did the letter mention the abducted children?"

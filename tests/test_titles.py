@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rag.titles import SHORT, Titled, display_titles, short_title
+from rag.text.titles import SHORT, Titled, display_titles, short_title
 
 LEAD = (
     "US First Lady Melania Trump has raised concern over the suffering of children in Ukraine "

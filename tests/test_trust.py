@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import Settings, answer
-from tests.conftest import file_text
+from tests.support import file_text
 
 LETTER = "Did the letter mention the abducted children?"
 # Officials say it mentioned the abductions; the published text does not name them.

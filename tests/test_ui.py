@@ -196,6 +196,7 @@ def test_download_and_new_chat(app_env: None) -> None:
     assert len(at.chat_message) == 0
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 def test_a_damaged_store_is_offered_a_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -361,7 +362,10 @@ def test_an_answer_stopped_mid_stream_is_kept_as_incomplete(app_env: None) -> No
 def test_a_web_page_is_added_by_its_address(
     sample_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_fetch import BARE, Handler, ThreadingHTTPServer, threading
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.support import BARE, Handler
 
     served = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=served.serve_forever, daemon=True).start()

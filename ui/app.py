@@ -18,8 +18,8 @@ import streamlit as st
 from evals import conversations, feedback
 from index import build_index
 from rag import Answer, Filters, Pipeline, RagError, Settings
-from rag.conflicts import reconciled
 from rag.errors import StoreDamagedError
+from rag.trust.conflicts import reconciled
 from rag.types import CorpusInfo
 from ui.markup import STYLE, date_text, untagged, user_html
 from ui.render import Reader, answer_md, md, page_script, retitled, show_answer
@@ -386,6 +386,9 @@ def _stream(
     answer = final[-1]
     if answer.refused:
         status.update(label="Nothing in the articles answers this", state="error")
+    elif answer.confidence == "related":
+        label = f"Related passages found ({len(answer.citations)}): they may not answer this"
+        status.update(label=label, state="complete")
     else:
         n = len(answer.citations)
         status.update(label=f"Answered from {n} passage{'s' if n != 1 else ''}", state="complete")

@@ -10,10 +10,11 @@ from typing import Any
 
 import streamlit as st
 
-from index import ACCEPTED_SUFFIXES, build_index
+from index import ACCEPTED_SUFFIXES
 from index.fetch import fetch_page
+from index.uploads import reindex, save_uploads, upload_path
 from rag import Pipeline, RagError
-from rag.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
+from rag.store.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX
 from rag.types import CorpusInfo
 from ui.markup import untagged
 from ui.state import display_names, load_pipeline
@@ -90,17 +91,12 @@ def uploads(pipeline: Pipeline) -> None:
 
 
 def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[Result]:
-    settings = pipeline.settings
     found: list[Result] = []
-    saved: list[str] = []
-    for upload in files:
-        try:
-            saved.append(save_upload(settings.upload_dir, upload.name, upload.getvalue()).name)
-        except RagError as exc:
-            found.append(("error", f"{upload.name}: not added. {exc}"))
+    saved, refused = save_uploads(pipeline.settings, [(f.name, f.getvalue()) for f in files])
+    found += [("error", f"Not added: {why}") for why in refused]
     if files and not saved:
         return found
-    return _reindex(pipeline, saved, found)
+    return _reindex(pipeline, [p.name for p in saved], found)
 
 
 def _add_page(pipeline: Pipeline, url: str) -> list[Result]:
@@ -120,13 +116,7 @@ def _reindex(pipeline: Pipeline, saved: list[str], found: list[Result]) -> list[
         bar.progress(done / max(1, total), text="Indexing…")
 
     try:
-        report = build_index(
-            settings.corpus_dir,
-            settings,
-            embedder=pipeline.embedder,
-            progress=False,
-            on_progress=advance,
-        )
+        report = reindex(settings, embedder=pipeline.embedder, on_progress=advance)
         pipeline.refresh()
         added = f"Added {', '.join(saved)}. " if saved else ""
         found.insert(0, ("ok", added + report.summary()))
@@ -152,10 +142,13 @@ def remove_panel(pipeline: Pipeline, corpus: CorpusInfo) -> None:
     )
     if not st.button("Remove", icon=":material/delete:", disabled=not chosen):
         return
+    found: list[Result] = []
     for name in chosen:
-        path = pipeline.settings.upload_dir / name.removeprefix(UPLOADS_PREFIX)
-        path.unlink(missing_ok=True)
-    st.session_state.upload_results = _reindex(pipeline, [], [])
+        try:
+            upload_path(pipeline.settings, name).unlink(missing_ok=True)
+        except RagError as exc:
+            found.append(("error", str(exc)))
+    st.session_state.upload_results = _reindex(pipeline, [], found)
     st.rerun()
 
 

@@ -255,7 +255,10 @@ def sources_html(
     groups = by_article(citations)
     titles = " · ".join(escape(cs[0].title or cs[0].source_file) for cs in groups.values())
     label = "Closest passages" if closest else "Sources"
-    cards = [_card(cs, contexts, aid, article, closest) for cs in groups.values()]
+    # An offline answer quotes its sources exactly, so "supported" says nothing: the card says
+    # how well the passage answers the question instead (the calibrated answerability).
+    strength = answer.confidence_words if answer.mode == "extractive" else None
+    cards = [_card(cs, contexts, aid, article, closest, strength) for cs in groups.values()]
     return (
         f'<details class="rag-sources"><summary>{label} ({len(groups)})'
         f'<span class="rag-meta"> · {titles}</span></summary>{"".join(cards)}</details>'
@@ -268,6 +271,7 @@ def _card(
     aid: str,
     article: Callable[[str], tuple[str, int] | None],
     closest: bool,
+    strength: str | None = None,
 ) -> str:
     first = quotes[0]
     anchors = "".join(f'<span id="src-{aid}-{c.n}"></span>' for c in quotes[1:])
@@ -287,7 +291,8 @@ def _card(
         support = (
             ""
             if closest
-            else f'<span title="support score {c.score:.2f}">{support_words(c.score)}</span>'
+            else f'<span title="support score {c.score:.2f}">'
+            f"{escape(strength or support_words(c.score))}</span>"
         )
         page = f"page {c.page}" if c.page else ""
         links = " · ".join(part for part in (page, support) if part)

@@ -11,8 +11,8 @@ from html import escape
 import streamlit as st
 
 from rag import Answer
-from rag.conflicts import reconciled
-from rag.titles import short_title
+from rag.text.titles import short_title
+from rag.trust.conflicts import reconciled
 from rag.types import Citation
 from ui.markup import answer_html, conflicts_html, date_text, sources_html, untagged
 
@@ -293,8 +293,9 @@ def show_answer(answer: Answer, aid: str, article: Reader) -> None:
     text = shown_text(answer)
     st.html(answer_html(text, answer.citations, aid))
     if answer.rewritten_question:
-        with st.expander("Searched for"):
-            st.markdown(answer_md(answer.rewritten_question))
+        st.caption(f"Searched for: {answer_md(answer.rewritten_question)}")
+    if answer.confidence == "related":
+        st.caption(f"⚠️ Low confidence: the quoted passages are {answer.confidence_words}.")
     if answer.incomplete:
         reason = answer.incomplete_reason or "The provider stopped before finishing."
         st.warning(f"This answer is incomplete. {md(reason)}", icon="✂️")

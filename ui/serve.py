@@ -20,7 +20,7 @@ import evals.report  # noqa: F401
 import ui.render  # noqa: F401
 import ui.sidebar  # noqa: F401
 from rag import RagError
-from rag.corpus import MAX_UPLOAD_BYTES
+from rag.store.corpus import MAX_UPLOAD_BYTES
 from ui.state import load_settings, warm
 
 APP = Path(__file__).resolve().parent / "app.py"

@@ -11,8 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from rag import Answer, Pipeline, RagError, Settings
-from rag.corpus import parse_article
-from rag.titles import Titled, display_titles
+from rag.store.corpus import parse_article
+from rag.text.titles import Titled, display_titles
 from rag.types import CorpusInfo, IndexedFile
 
 # Pipelines built by `python -m ui.serve` before the server starts, by settings key: the first

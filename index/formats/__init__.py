@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.corpus import SUPPORTED_SUFFIXES, Article
+from rag.store import SUPPORTED_SUFFIXES, Article
 
 # What the indexer (and the chat's uploads) accept.
 ACCEPTED_SUFFIXES = SUPPORTED_SUFFIXES

@@ -8,8 +8,8 @@ import email.utils
 import re
 from typing import Any
 
-from rag.corpus import Article
 from rag.errors import BadInputError
+from rag.store import Article
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from index.formats.common import bad, fragment_text, make_article, parse_date, slug, unique_names
-from rag.corpus import Article
+from rag.store import Article
 
 
 def read_feed(name: str, data: bytes) -> tuple[list[Article], list[str]]:

@@ -12,7 +12,7 @@ from typing import Any
 import trafilatura
 
 from index.formats.common import bad, make_article, parse_date, printed_date, tidy
-from rag.corpus import Article
+from rag.store import Article
 
 _MIN_WORDS = 5
 # Browsers (and `rag add URL`) open a saved page with the address it came from.

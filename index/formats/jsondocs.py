@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from index.formats.common import bad, fragment_text, make_article, parse_date, slug, unique_names
-from rag.corpus import Article
+from rag.store import Article
 
 # Field names tried in order, per article property (compared case-insensitively).
 FIELDS: dict[str, tuple[str, ...]] = {

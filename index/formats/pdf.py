@@ -16,8 +16,8 @@ from typing import Any
 
 from index.formats.common import bad as refuse
 from index.formats.common import byline, make_article, tidy
-from rag.corpus import Article
 from rag.errors import BadInputError
+from rag.store import Article
 
 _HYPHENATED = re.compile(r"\w-$")
 _MAX_LINE_GAP = 1.7  # baseline to baseline, in font sizes: wider is a paragraph break

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from index.formats.common import parse_date
-from rag.corpus import Article, load_text, parse_article
+from rag.store import Article, load_text, parse_article
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 

@@ -7,7 +7,7 @@ import io
 import zipfile
 
 from index.formats.common import bad, byline, make_article, tidy
-from rag.corpus import Article
+from rag.store import Article
 
 
 def read_docx(name: str, data: bytes) -> list[Article]:

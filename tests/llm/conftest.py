@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from bench.llm_server import ALIAS, LlamaServer, ServerUnavailable
+from devtools.llm_server import ALIAS, LlamaServer, ServerUnavailable
 from rag import Settings
 
 

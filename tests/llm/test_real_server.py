@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.llm_server import ALIAS, LlamaServer
 from cli import app
+from devtools.llm_server import ALIAS, LlamaServer
 from evals.judge import Judge
 from evals.suite import Case
 from rag import Answer, Pipeline, Settings
-from rag.cite import draft_from_json
-from rag.llm import Limits, OutputFormat, complete, make_client
-from rag.messages import build_messages
-from rag.roles import misattributed
-from tests.conftest import file_text
+from rag.answering.messages import build_messages
+from rag.providers.llm import Limits, OutputFormat, complete, make_client
+from rag.text.roles import misattributed
+from rag.trust.cite import draft_from_json
+from tests.support import file_text
 
 pytestmark = pytest.mark.llm
 

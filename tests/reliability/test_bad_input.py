@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli import app
 from index import IndexReport, build_index
 from rag import ConfigError, Pipeline, Settings
-from rag.corpus import load_text, parse_article, read_text
+from rag.store.corpus import load_text, parse_article, read_text
 
 # Sentences enough to push what follows past the first 8 KB of the file.
 FILLER = "".join(f"Filler sentence {i} says nothing of note.\n" for i in range(260))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rag import Answer, Pipeline, ProviderError, Settings
-from tests.conftest import openai_pipeline
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.support import openai_pipeline
 
 Q = "Where did Trump hand Putin the letter?"
 HANDED = "Trump delivered the letter by hand to Putin during their summit talks in Alaska [1]. "
@@ -87,7 +87,7 @@ def test_the_token_limit_marks_the_answer_incomplete(
 
 
 def test_the_verifier_work_is_bounded(sample_settings: Settings) -> None:
-    from rag.verify import MAX_CLAIMS
+    from rag.trust.verify import MAX_CLAIMS
 
     pipeline = Pipeline.from_settings(sample_settings)
     contexts = pipeline.retrieve(Q)

@@ -10,8 +10,8 @@ import pytest
 import index.ingest as ingest
 from index import build_index
 from rag import Pipeline, Settings
-from rag.corpus import read_text
-from tests.conftest import SAMPLE
+from rag.store.corpus import read_text
+from tests.support import SAMPLE
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 
@@ -80,10 +80,11 @@ def test_a_file_deleted_while_indexing_is_skipped(
     assert "000_e5097b3054c473ee.txt" in report.added
 
 
+@pytest.mark.slow  # indexes 50 MB: minutes
 def test_a_50_mb_file_is_cut_into_bounded_chunks(tmp_path: Path) -> None:
     from index.chunking import chunk_article, make_splitter
-    from rag.corpus import parse_article
-    from rag.tokens import count_tokens
+    from rag.store.corpus import parse_article
+    from rag.text.tokens import count_tokens
 
     one = "\n\n".join(read_text(p) for p in sorted(SAMPLE.glob("*.txt")))
     big = tmp_path / "big.txt"

@@ -7,9 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from index import build_index
 from rag import Pipeline, Settings
-from tests.conftest import answers_while_indexing
+from tests.support import answers_while_indexing
+
+pytestmark = pytest.mark.slow  # indexer subprocesses rewriting the store while answering
 
 QUESTION = "Where was Melania Trump born?"
 

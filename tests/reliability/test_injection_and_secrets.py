@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from cli import app
 from index import build_index
 from rag import Pipeline, ProviderError, Settings
-from tests.conftest import SAMPLE
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.support import SAMPLE
 
 INJECTED = (
     "date 2025-09-03 Harbour notice\n\n"

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Pipeline, Settings
-from rag.verify import Verifier
+from rag.trust.verify import Verifier
 
 QUESTIONS = [
     "Where did Trump hand Putin the letter?",

@@ -13,8 +13,8 @@ import pytest
 from index import build_index
 from rag import Settings
 from rag.prompts import CLOSEST_PASSAGES, REFUSAL
-from tests.conftest import SAMPLE, openai_pipeline
 from tests.fake_openai import FakeOpenAI
+from tests.support import SAMPLE, openai_pipeline
 
 HARBOUR_Q = "When did the harbour in Tallinn reopen?"
 # Every way an article tried to break out of its <source> tag or forge another one.

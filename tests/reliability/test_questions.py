@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag import BadInputError, Settings, answer
-from tests.conftest import file_text
+from tests.support import file_text
 
 
 def _valid(result, settings: Settings) -> None:  # type: ignore[no-untyped-def]

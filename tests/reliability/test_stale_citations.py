@@ -9,9 +9,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from index import build_index
 from rag import Answer, Pipeline, Settings
-from rag.corpus import read_text
+from rag.store.corpus import read_text
 
 QUESTIONS = [
     "Where did Trump hand Putin the letter?",
@@ -63,6 +65,7 @@ def test_edited_files_relocate_or_mark_quotes(corpus_copy: tuple[Path, Settings]
     assert gone and all(c.stale for c in gone)
 
 
+@pytest.mark.slow  # an indexer subprocess while 8 threads answer
 def test_answers_under_load_while_files_change_are_exact_or_stale(
     corpus_copy: tuple[Path, Settings],
 ) -> None:

@@ -19,7 +19,7 @@ import pytest
 from index import build_index
 from rag import Pipeline, Settings, StoreError
 from rag.errors import StoreDamagedError
-from rag.integrity import (
+from rag.store.integrity import (
     RUN_MARK,
     SQLITE_FILE,
     finish_interrupted_swap,
@@ -28,8 +28,7 @@ from rag.integrity import (
     run_interrupted,
     sqlite_problem,
 )
-from tests.conftest import ROOT
-from tests.test_crash_safety import _contents
+from tests.support import ROOT, store_contents
 
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "broken-store"
 QUESTION = "Where did Trump hand Putin the letter?"
@@ -46,9 +45,10 @@ def indexed(corpus_copy: tuple[Path, Settings]) -> tuple[Path, Settings]:
 def _clean_contents(corpus: Path, tmp_path: Path) -> dict[str, set[tuple[str, str, str]]]:
     clean = Settings(chroma_path=tmp_path / "clean", corpus_dir=corpus)
     build_index(corpus, clean, progress=False)
-    return _contents(clean)
+    return store_contents(clean)
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
 def test_the_fixture_store_is_named_damaged_then_rebuilt(tmp_path: Path) -> None:
     store, corpus = tmp_path / "store", tmp_path / "corpus"
@@ -65,7 +65,7 @@ def test_the_fixture_store_is_named_damaged_then_rebuilt(tmp_path: Path) -> None
     assert report.rebuilt and "damaged" in report.rebuilt
     assert "rebuilt the store" in report.notices()[0]
     assert not rebuild_folder(store).exists()
-    assert _contents(settings) == _clean_contents(corpus, tmp_path)
+    assert store_contents(settings) == _clean_contents(corpus, tmp_path)
     assert Pipeline.from_settings(settings).answer("What did the agency say?").mode == "extractive"
 
 
@@ -86,7 +86,7 @@ def test_overwritten_pages_are_found_and_rebuilt(
     report = build_index(corpus, settings, progress=False)
     assert report.rebuilt and "database" in report.rebuilt
     assert sqlite_problem(settings.chroma_path) is None
-    assert _contents(settings) == _clean_contents(corpus, tmp_path)
+    assert store_contents(settings) == _clean_contents(corpus, tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage header"])
@@ -107,13 +107,14 @@ def test_an_unreadable_database_is_one_line_then_rebuilt(
     assert Pipeline.from_settings(settings).answer(QUESTION).citations
 
 
+@pytest.mark.slow  # python -m index subprocesses, one killed
 def test_a_rebuild_killed_midway_leaves_the_old_store_answering(
     indexed: tuple[Path, Settings], tmp_path: Path
 ) -> None:
     corpus, settings = indexed
-    before = _contents(settings)
+    before = store_contents(settings)
     # Written one chunk per batch, only a file's last chunk declares the file's chunk count.
-    comparable = _contents(settings, ignore=("chunk_count",))
+    comparable = store_contents(settings, ignore=("chunk_count",))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "CHROMA_", "OPENAI_"))}
     env |= {"RAG_CHROMA_PATH": str(settings.chroma_path), "RAG_INDEX_BATCH": "1"}
     command = [sys.executable, "-m", "index", str(corpus), "-q", "--rebuild"]
@@ -125,12 +126,12 @@ def test_a_rebuild_killed_midway_leaves_the_old_store_answering(
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    assert _contents(settings) == before  # the old store is untouched
+    assert store_contents(settings) == before  # the old store is untouched
     assert Pipeline.from_settings(settings).answer(QUESTION).citations
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert not rebuild_folder(settings.chroma_path).exists()
-    assert _contents(settings, ignore=("chunk_count",)) == comparable
+    assert store_contents(settings, ignore=("chunk_count",)) == comparable
 
 
 def test_a_swap_cut_between_its_renames_is_finished(tmp_path: Path) -> None:
@@ -219,9 +220,10 @@ def test_a_transaction_cut_by_a_kill_is_rolled_back_not_rebuilt(
     assert not journal.exists()
     report = build_index(corpus, settings, progress=False)
     assert not report.rebuilt
-    assert _contents(settings) == _clean_contents(corpus, tmp_path)
+    assert store_contents(settings) == _clean_contents(corpus, tmp_path)
 
 
+@pytest.mark.slow  # python -m index in a subprocess, killed
 def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
     indexed: tuple[Path, Settings], tmp_path: Path
 ) -> None:
@@ -241,9 +243,10 @@ def test_a_killed_run_leaves_its_mark_and_the_next_run_clears_it(
 
     report = build_index(corpus, settings, progress=False)
     assert not report.rebuilt and not mark.exists()
-    assert _contents(settings) == _clean_contents(corpus, tmp_path)
+    assert store_contents(settings) == _clean_contents(corpus, tmp_path)
 
 
+@pytest.mark.slow  # rebuilds the 145-file broken-store fixture
 @pytest.mark.skipif(not FIXTURE.is_dir(), reason="the broken-store fixture is not beside the repo")
 def test_after_an_interrupted_run_the_store_is_first_read_in_a_child(tmp_path: Path) -> None:
     # A torn HNSW file can crash Chroma (SIGSEGV) instead of raising; the kill series met one.

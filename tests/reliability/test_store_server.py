@@ -15,7 +15,9 @@ import pytest
 
 from index import build_index
 from rag import Pipeline, Settings, StoreError
-from tests.conftest import SAMPLE, answers_while_indexing
+from tests.support import SAMPLE, answers_while_indexing
+
+pytestmark = pytest.mark.slow  # a real `chroma run` server and indexer subprocesses
 
 CHROMA = Path(sys.executable).with_name("chroma")
 

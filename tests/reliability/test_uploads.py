@@ -8,7 +8,7 @@ import pytest
 
 from index import build_index
 from rag import BadInputError, Pipeline, Settings
-from rag.corpus import save_upload
+from rag.store.corpus import save_upload
 
 ARTICLE = b"date 2025-09-01 Zebra census\n\nThe 2025 zebra census in Kenya counted 4,812 zebras.\n"
 

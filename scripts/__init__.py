@@ -1,0 +1,1 @@
+"""Developer scripts (not shipped): generating the docs' settings and command-help sections."""
