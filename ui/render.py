@@ -220,7 +220,7 @@ def as_markdown(answer: Answer) -> str:
     lines = [plain_md(c.summary) for c in answer.conflicts if c.summary]
     text = shown_text(answer)
     if text:
-        lines.append(plain_md(text))
+        lines += ["", plain_md(text)] if lines else [plain_md(text)]  # a paragraph of its own
     if answer.citations:
         lines += ["", "Sources:", ""]
     for c in answer.citations:
