@@ -233,7 +233,7 @@ def as_record(answer: Answer) -> dict[str, object]:
     """The same clean answer for the JSON export: prose, numbered sources, and the full answer."""
     return {
         "question": answer.question,
-        "text": "\n".join(
+        "text": "\n\n".join(
             [*(c.summary for c in answer.conflicts if c.summary), shown_text(answer)]
         ).strip(),
         "sources": [
