@@ -45,14 +45,14 @@ def metric_bars(report: Report) -> alt.Chart | None:
 
 def latency_histogram(rows: list[dict[str, Any]]) -> alt.Chart | None:
     """Answer latency of every answered case."""
-    data = [{"ms": r["latency_s"] * 1000} for r in rows if r["status"] == "ok"]
+    data = [{"s": r["latency_s"]} for r in rows if r["status"] == "ok"]
     if not data:
         return None
     return (
         alt.Chart(alt.Data(values=data))
         .mark_bar()
         .encode(
-            x=alt.X("ms:Q", bin=alt.Bin(maxbins=30), title="answer latency (ms)"),
+            x=alt.X("s:Q", bin=alt.Bin(maxbins=30), title="seconds to compute the answer"),
             y=alt.Y("count():Q", title="cases"),
         )
         .properties(width=520, height=200)

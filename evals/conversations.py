@@ -30,6 +30,14 @@ class Saved:
     id: str
     title: str
     updated: str
+    up: int = 0  # answers the reader marked 👍
+    down: int = 0  # and 👎
+    questions: str = ""  # every question asked, for searching
+
+    @property
+    def day(self) -> dt.date:
+        """The day (UTC) it was last updated."""
+        return dt.datetime.fromisoformat(self.updated).date()
 
 
 def conversations_path(settings: Settings) -> Path:
@@ -55,8 +63,25 @@ def listed(path: Path) -> list[Saved]:
     if not path.is_file():
         return []
     with connect(path, _SCHEMA) as db:
-        rows = db.execute("SELECT id, title, updated FROM conversations ORDER BY updated DESC")
-        return [Saved(*row) for row in rows]
+        rows = db.execute(_LISTED)
+        return [
+            Saved(row[0], row[1], row[2], row[3] or 0, row[4] or 0, row[5] or "") for row in rows
+        ]
+
+
+# Verdicts and questions counted inside SQLite: a listing never parses every answer in Python.
+_LISTED = """SELECT id, title, updated,
+    (SELECT count(*) FROM json_each(turns) WHERE json_extract(value, '$.vote') = 1),
+    (SELECT count(*) FROM json_each(turns) WHERE json_extract(value, '$.vote') = 0),
+    (SELECT group_concat(json_extract(value, '$.content'), ' | ') FROM json_each(turns)
+        WHERE json_extract(value, '$.role') = 'user')
+    FROM conversations ORDER BY updated DESC"""
+
+
+def matching(saved: list[Saved], query: str) -> list[Saved]:
+    """The conversations whose title or questions hold every word of `query` (any case)."""
+    wanted = query.lower().split()
+    return [s for s in saved if all(w in f"{s.title} {s.questions}".lower() for w in wanted)]
 
 
 def load(path: Path, chat_id: str) -> list[dict[str, Any]]:

@@ -240,8 +240,10 @@ def check_url(url: str, settings: Settings) -> None:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not _is_public(address):
             raise BadInputError(
-                f"{url}: {host} is a private or local address ({address}); such pages are "
-                "refused unless RAG_FETCH_ALLOW_PRIVATE=true."
+                f"{url}: {host} is a local or intranet address ({address}), which is not "
+                "fetched from here. Save the page from your browser (Save page as…, or print "
+                "it to PDF) and add the file instead; an administrator can allow intranet "
+                "pages with RAG_FETCH_ALLOW_PRIVATE=true."
             )
 
 

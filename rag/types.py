@@ -115,7 +115,19 @@ class Conflict(BaseModel):
 
     kind: Literal["value", "negation"]
     slot: str  # what is disputed: the shared statement with the value left out, or the question
-    sides: list[ConflictSide]
+    sides: list[ConflictSide]  # one per citation stating a side (a value can have several)
+    # One sentence, built from the sources and carrying their [n] markers, that says what the
+    # disagreement is ("" until `rag.conflicts.reconciled` has looked for every side's support).
+    summary: str = ""
+
+    def articles(self, value: str) -> list[str]:
+        """The distinct articles that state `value`, in side order."""
+        return list(dict.fromkeys(s.source_file for s in self.sides if s.value == value))
+
+    @property
+    def values(self) -> list[str]:
+        """The values the sides give, each once, in side order."""
+        return list(dict.fromkeys(side.value for side in self.sides))
 
     @property
     def citations(self) -> list[int]:

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.support import ROOT, SAMPLE
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 ARTIFACTS = ROOT / "test-artifacts"
+DOCS = ROOT / "docs"  # the chat guide's screenshots
 HOSTILE = (
     "date 2025-09-02 Sandbox test article\n\nThe museum in Tartu opened a hall of "
     "mechanical owls on Tuesday. <script>window.__pwned = 1</script> "
@@ -105,30 +107,76 @@ def test_answer_in_view_chips_open_sources_and_conflicts_side_by_side(page: Any)
     page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
     page.wait_for_timeout(1_500)  # the sidebar's widgets are drawn last
     page.screenshot(path=str(ARTIFACTS / "welcome.png"))
+    # A keyboard reaches the question box in at most 5 Tab stops (a skip link).
+    for _stop in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.className") == "rag-skip":
+            break
+    assert page.evaluate("document.activeElement.className") == "rag-skip"
+    page.screenshot(path=str(ARTIFACTS / "skip-link.png"))
+    page.keyboard.press("Enter")
+    focused = "document.activeElement.dataset.testid"
+    assert page.evaluate(focused) == "stChatInputTextArea"
     _ask(page, "Where did Trump hand Putin the letter?")
     _answer(page, 1)
     _ask(page, "Did the letter mention the abducted children?")
     _answer(page, 2)
     assert _top_in_view(page, 2)
-    assert page.locator(".rag-conflict").first.is_visible()  # the two sides, side by side
-    assert page.locator(".rag-conflict td b").all_inner_texts() == ["no", "yes"]
+    avatars = page.locator('[data-testid="stChatMessageAvatarUser"]')
+    assert avatars.first.get_attribute("aria-label") == "You"  # every control named
+    # The disagreement: one reconciling sentence first, then the sides with articles counted.
+    disagree = page.locator(".rag-disagree").first
+    assert disagree.inner_text().startswith("The sources disagree. According to Trump")
+    assert page.locator(".rag-conflict").first.is_visible()
+    assert page.locator(".rag-conflict th[scope=row]").all_inner_texts() == [
+        "no — 2 articles",
+        "yes — 2 articles",
+    ]
+    assert not page.locator(".rag-narrow").first.is_visible()  # folded only on a phone
     page.screenshot(path=str(ARTIFACTS / "answer-in-view.png"))
+    disagree.screenshot(path=str(DOCS / "chat-disagreement.png"))
     chip = page.locator("#answer-a3 .rag-chip").first
     chip.hover()
     assert page.locator("#answer-a3 .rag-tip").first.is_visible()  # the quote on hover
     page.screenshot(path=str(ARTIFACTS / "chip-hover.png"))
+    before = page.evaluate("window.scrollY")
     chip.click()
-    page.wait_for_timeout(500)
-    target = page.locator(".rag-card:target")
-    assert target.count() == 1 and target.is_visible() and _in_view(page, ".rag-card:target")
-    page.screenshot(path=str(ARTIFACTS / "chip-opens-source.png"))
-    page.locator(".rag-card:target summary", has_text="Whole article").click()
-    article = page.locator(".rag-card:target .rag-article")
+    panel = page.locator("#rag-panel")
+    panel.wait_for(timeout=5_000)  # the source opens beside the answer
+    assert panel.locator(".rag-card h4").first.is_visible()
+    assert page.evaluate("window.scrollY") == before  # the reading place is kept
+    assert _in_view(page, "#answer-a3")
+    box = panel.bounding_box()
+    assert box is not None and box["x"] >= 1280 * 0.5  # beside, on the right
+    panel.locator("summary", has_text="Whole article").click()
+    article = panel.locator(".rag-article")
     assert "date 2025" not in article.inner_text()
     page.wait_for_timeout(300)
-    assert article.evaluate("e => e.scrollTop") > 0  # scrolled to the quote
-    assert _in_view(page, ".rag-card:target .rag-article mark")
-    page.screenshot(path=str(ARTIFACTS / "article-expanded.png"), full_page=True)
+    assert article.evaluate("e => e.scrollTop") >= 0
+    page.screenshot(path=str(ARTIFACTS / "chip-opens-source.png"))
+    page.screenshot(path=str(DOCS / "chat-source-beside.png"))
+    panel.get_by_role("button", name="Back to the answer").click()
+    assert panel.count() == 0 and _in_view(page, "#answer-a3")
+    # The export: one click copies clean Markdown; the download holds the same text.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.locator(".rag-copy").last
+    copy.click()
+    page.wait_for_timeout(300)
+    assert copy.inner_text() == "Copied"
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "\\." not in copied and "Sources:" in copied and "[1] " in copied
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download chat (Markdown)").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "\\." not in exported and "## Did the letter mention the abducted children?" in exported
+    shown = page.context.browser.new_page(viewport={"width": 900, "height": 760})
+    shown.set_content(
+        "<pre style='white-space:pre-wrap;font:14px/1.45 monospace;margin:16px'>"
+        + escape("## Did the letter" + exported.split("## Did the letter")[1][:2400])
+        + "</pre>"
+    )
+    shown.screenshot(path=str(DOCS / "chat-export.png"))
+    shown.close()
 
 
 def test_an_impossible_date_range_is_refused(page: Any) -> None:
@@ -169,6 +217,8 @@ def test_thumbs_down_becomes_a_suite_rag_eval_accepts(
     page.get_by_role("button", name="Where was Melania Trump born?").first.click()
     page.locator("#answer-a1").wait_for(timeout=30_000)
     assert "Slovenia" in page.locator("#answer-a1").inner_text()
+    page.wait_for_timeout(1_000)
+    assert page.get_by_text("Newest articles:").count() == 0  # no welcome left behind
     page.screenshot(path=str(ARTIFACTS / "conversation-reopened.png"))
 
 
@@ -178,7 +228,9 @@ def test_phone_viewport_keeps_the_answer_in_view(app_url: str) -> None:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
         )
-        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page = browser.new_page(
+            viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+        )
         page.goto(app_url)
         page.get_by_text("Try one of these:").wait_for(timeout=90_000)
         page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)
@@ -188,6 +240,31 @@ def test_phone_viewport_keeps_the_answer_in_view(app_url: str) -> None:
         _answer(page, 1)
         assert _top_in_view(page, 1)
         page.screenshot(path=str(ARTIFACTS / "phone.png"))
+        # The sides fold into one line of counts on a phone.
+        assert not page.locator(".rag-wide").first.is_visible()
+        folded = page.locator(".rag-narrow summary").first
+        assert folded.inner_text() == "no — 2 articles · yes — 2 articles"
+        folded.tap()
+        assert page.locator(".rag-narrow li").first.is_visible()
+        chip = page.locator("#answer-a1 .rag-chip").first
+        chip.tap()  # a tap shows the quote first
+        page.wait_for_timeout(300)
+        assert page.locator("#answer-a1 .rag-tip").first.is_visible()
+        assert page.locator("#rag-panel").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "phone-chip-preview.png"))
+        chip.tap()  # the next opens the source as a bottom sheet
+        sheet = page.locator("#rag-panel")
+        sheet.wait_for(timeout=5_000)
+        box = sheet.bounding_box()
+        assert box is not None and box["x"] == 0 and box["y"] > 844 * 0.3
+        hit = chip.evaluate(
+            "c => { const r = getComputedStyle(c, '::after');"
+            " return c.getBoundingClientRect().height - 2 * parseFloat(r.top); }"
+        )
+        assert hit >= 40  # the chip's touch target, its invisible margin included
+        page.screenshot(path=str(ARTIFACTS / "phone-source-sheet.png"))
+        sheet.get_by_role("button", name="Back to the answer").tap()
+        assert sheet.count() == 0
         browser.close()
 
 
@@ -196,6 +273,8 @@ def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: P
     upload = tmp_path / "owls.txt"
     upload.write_text(HOSTILE, encoding="utf-8")
     page.get_by_placeholder("Ask about the articles").wait_for(timeout=90_000)  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Articles").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Articles").wait_for(timeout=30_000)  # type: ignore[attr-defined]
     big = tmp_path / "big.txt"  # over the corpus limit, under Streamlit's (MiB) one
     big.write_text("date 2025-09-03 Big\n\n" + "word " * 1_030_000, encoding="utf-8")
     other = tmp_path / "otters.md"
@@ -211,13 +290,17 @@ def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: P
     page.get_by_text("2 added").wait_for(timeout=90_000)  # type: ignore[attr-defined]
     assert page.locator("[data-testid=stFileChip]").count() == 0  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "upload-results.png"))  # type: ignore[attr-defined]
+    page.screenshot(path=str(DOCS / "chat-articles.png"))  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Chat").click()  # type: ignore[attr-defined]
     _ask(page, "What did the museum in Tartu open?")
     _answer(page, 1)
     page.locator("#answer-a1 .rag-chip").first.click()  # type: ignore[attr-defined]
-    page.get_by_text("uploads/owls.txt").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-    page.locator(".rag-card:target summary", has_text="Whole article").click()  # type: ignore[attr-defined]
-    page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first.wait_for(
-        timeout=30_000
-    )  # type: ignore[attr-defined]
+    panel = page.locator("#rag-panel")  # type: ignore[attr-defined]
+    panel.wait_for(timeout=30_000)
+    assert panel.locator("h4").first.get_attribute("title") == "uploads/owls.txt"
+    panel.locator("summary", has_text="Whole article").click()
+    panel.locator(".rag-article").get_by_text(
+        "<script>window.__pwned = 1</script>", exact=False
+    ).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     assert page.evaluate("window.__pwned === undefined")  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "upload-escaped.png"), full_page=True)  # type: ignore[attr-defined]

@@ -71,7 +71,7 @@ def test_a_page_keeps_the_address_it_came_from(server: str, tmp_path: Path) -> N
 def test_private_addresses_are_refused_by_default(server: str, tmp_path: Path) -> None:
     settings = _settings(tmp_path).model_copy(update={"fetch_allow_private": False})
     for url in (f"{server}/article.html", "http://localhost:9/x", "http://[::1]/x"):
-        with pytest.raises(BadInputError, match="RAG_FETCH_ALLOW_PRIVATE"):
+        with pytest.raises(BadInputError, match="Save the page from your browser.*RAG_FETCH"):
             fetch_page(url, settings)
     assert Handler.hits == []  # refused before any request
     assert not settings.upload_dir.exists()

@@ -7,7 +7,14 @@ import datetime as dt
 import re
 
 from rag.types import Answer, Citation, Conflict, ConflictSide
-from ui.markup import STYLE, answer_html, conflicts_html, excerpt_bounds, sources_html
+from ui.markup import (
+    STYLE,
+    answer_html,
+    conflicts_html,
+    excerpt_bounds,
+    sources_html,
+    untagged,
+)
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 
@@ -32,6 +39,17 @@ def test_chips_link_to_their_source_and_escape_everything() -> None:
     assert "<img" not in html and "&lt;img" in html
     assert '<a class="rag-chip" href="#src-a1-1"' in html
     assert "[7]" in html  # a marker naming no citation stays text
+
+
+def test_a_card_without_outlet_or_date_says_so() -> None:
+    bare = _citation(1, "One.").model_copy(update={"date": None})
+    html = sources_html(
+        Answer(question="q", text="x [1]", citations=[bare], mode="extractive"),
+        "a1",
+        lambda name: ("One.", 0),
+    )
+    assert "outlet unknown · date unknown" in html
+    assert "Whole article" in html and html.count("whole article") == 0  # one control
 
 
 def test_sources_group_quotes_by_article_and_escape_titles() -> None:
@@ -63,7 +81,48 @@ def test_conflict_table_lists_each_side() -> None:
         question="Did it?", text="", citations=cited, conflicts=[conflict], mode="extractive"
     )
     html = conflicts_html(answer, "a1")
-    assert html.count("<tr><td><b>") == 2 and "10 Oct 2025" in html and "undated" in html
+    assert html.count('<tr><th scope="row">') == 2 and "10 Oct 2025" in html
+    assert "date unknown" in html  # the side without a date says so
+    # Every chip in the table is named for screen readers.
+    assert html.count('aria-label="Source ') == 2 * 2  # table and the phone's folded list
+
+
+def test_a_reconciled_conflict_leads_with_its_sentence_and_counts_articles() -> None:
+    cited = [
+        _citation(1, "Officials said it did."),
+        _citation(2, "The text does not."),
+        _citation(3, "It did, officials confirmed."),
+    ]
+    sides = [
+        ConflictSide(value="no", citation=2, source_file="002.txt", date=None),
+        ConflictSide(value="yes", citation=1, source_file="001.txt", date=None),
+        ConflictSide(value="yes", citation=3, source_file="003.txt", date=None),
+    ]
+    conflict = Conflict(
+        kind="negation",
+        slot="Did it?",
+        sides=sides,
+        summary="Officials said it did [1]; the text does not [2].",
+    )
+    answer = Answer(
+        question="Did it?", text="", citations=cited, conflicts=[conflict], mode="extractive"
+    )
+    html = conflicts_html(answer, "a1")
+    sentence = html.index("Officials said it did ")
+    assert sentence < html.index("<table")  # the sentence first, then the sides
+    assert '<a class="rag-chip" href="#src-a1-1"' in html[sentence : html.index("<table")]
+    assert "yes — 2 articles" in html and "no — 1 article<" in html
+    # On a phone the sides fold into one line of counts.
+    assert (
+        '<details class="rag-narrow"><summary>no — 1 article · yes — 2 articles</summary>' in html
+    )
+
+
+def test_an_excerpt_never_opens_on_a_fragment() -> None:
+    text = "Opening words of a very long sentence " + "that goes on " * 30 + "to THE QUOTE here."
+    lo = text.index("THE QUOTE")
+    left, _ = excerpt_bounds(text, lo, lo + len("THE QUOTE"), width=60)
+    assert left == 0  # the quote's own sentence from its start, not "… goes on to THE QUOTE"
 
 
 def _luminance(hex_colour: str) -> float:
@@ -100,6 +159,7 @@ def test_cards_show_outlet_author_page_and_a_safe_link_to_the_original() -> None
     answer = Answer(question="q", text="x [1]", citations=[linked], mode="extractive")
     html = sources_html(answer, "a1", lambda name: ("One.", 0))
     assert "The Daily Ledger · by Anna Kowalski · 16 Aug 2025" in html
+    assert 'h4 title="001.txt"' in html  # the file name on hover, not in the byline
     assert "page 2" in html
     assert '<a href="https://news.example.com/a?x=1&amp;y=2" target="_blank"' in html
     for bad in ("javascript:alert(1)", 'https://x.org/"><script>'):
@@ -110,3 +170,10 @@ def test_cards_show_outlet_author_page_and_a_safe_link_to_the_original() -> None
             lambda name: ("One.", 0),
         )
         assert "javascript:" not in shown and "<script>" not in shown
+
+
+def test_a_title_told_apart_by_its_date_drops_it_where_the_date_is_printed_beside() -> None:
+    day = dt.date(2025, 8, 16)
+    assert untagged("Melania writes… (16 Aug 2025)", day) == "Melania writes…"
+    assert untagged("Melania writes… (BBC, 16 Aug 2025)", day) == "Melania writes… (BBC)"
+    assert untagged("Melania writes… (17 Aug 2025)", day) == "Melania writes… (17 Aug 2025)"

@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 from evals.feedback import entries, feedback_path
 from index import build_index
 from rag import Settings
+from tests.fake_openai import FakeOpenAI
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+ARTICLES = str(Path(__file__).resolve().parents[1] / "ui" / "articles_page.py")
 
 
 @pytest.fixture
@@ -80,12 +82,33 @@ def test_refusal_is_shown_once_with_closest_passages(app_env: None) -> None:
 def test_welcome_describes_the_corpus_and_offers_questions(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert "5 articles, published 2025-08-16 to 2025-10-10" in _texts(at)
-    examples = [b for b in at.button if str(b.label).startswith("What do the articles say")]
+    examples = [b for b in at.button if str(b.label).startswith(("What did", "What happened"))]
     assert 3 <= len(examples) <= 4
+    assert "What did Melania Trump say?" in [b.label for b in examples]
     examples[0].click().run()
     assert not at.exception and not at.error
     assert at.session_state.turns[0]["content"] == examples[0].label
     assert len(at.chat_message) == 2
+    assert not at.session_state.turns[1]["answer"]["refused"]  # checked before it was shown
+    # The welcome gives way to the answer in the same run (the page is not redrawn).
+    assert not any(c.value in ("Try one of these:", "Newest articles:") for c in at.caption)
+    # Questions to ask next, from the cited articles; one click asks it.
+    assert any(c.value == "Ask next:" for c in at.caption)
+    follow = [b for b in at.button if str(b.key).startswith("next-q-1-")]
+    assert 1 <= len(follow) <= 3 and all(b.label != examples[0].label for b in follow)
+    asked = follow[0].label
+    follow[0].click().run()
+    assert not at.exception and at.session_state.turns[2]["content"] == asked
+
+
+def test_a_starter_the_index_would_refuse_is_not_shown(sample_settings: Settings) -> None:
+    from rag import Pipeline
+    from ui.state import _STARTERS, starters
+
+    pipeline = Pipeline.from_settings(sample_settings)
+    _STARTERS.clear()
+    shown = starters(pipeline, pipeline.corpus())
+    assert shown and all(not pipeline.answer(q).refused for q in shown)
 
 
 def test_an_impossible_date_range_blocks_asking(app_env: None) -> None:
@@ -116,9 +139,42 @@ def test_missing_index_is_an_error_message(tmp_path: Path, monkeypatch: pytest.M
 def test_conflicting_sources_are_a_side_by_side_table(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     shown = _html(_ask(at, "Did the letter mention the abducted children?"))
-    assert "The sources differ on:" in shown and '<table class="rag-conflict">' in shown
-    assert "<td><b>yes</b></td>" in shown and "<td><b>no</b></td>" in shown
+    # One reconciling sentence first, built from article 002's own account of both sides.
+    lead = shown.index("<b>The sources disagree.</b> According to Trump administration officials")
+    assert "in contrast, the actual text of the letter, as made public" in shown[lead:]
+    assert lead < shown.index('<table class="rag-conflict">')
+    # Every supporting article counted: 000 and 002 say yes, 004 and 002 say no.
+    assert "yes — 2 articles" in shown and "no — 2 articles" in shown
     assert "10 Oct 2025" in shown and "Sources disagree:" not in shown
+    # No duplicated prose: the officials' sentence is in the reconciling sentence only.
+    prose = re.search(r'<div class="rag-answer" id="answer-a1">(.*?)</div>', shown, re.S)
+    assert prose is not None
+    said = re.sub(r'<span class="rag-tip".*?</span></span>', "", prose.group(1))  # tooltips
+    assert "mentioned the abductions" not in said and "does not mention Ukraine" in said
+    answer = at.session_state.turns[-1]["answer"]
+    assert answer["conflicts"][0]["summary"].startswith("According to Trump administration")
+
+
+def test_export_is_clean_markdown_with_numbered_sources_and_the_same_json(
+    app_env: None,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Did the letter mention the abducted children?")
+    buttons = {b.label: b for b in at.get("download_button")}
+    assert "Download chat (Markdown)" in buttons and "Download chat (JSON)" in buttons
+    from ui.sidebar import conversation_export
+    from ui.state import display_names, load_pipeline
+
+    titles = display_names(load_pipeline().corpus())
+    markdown, records = conversation_export(at.session_state.turns, titles)
+    assert markdown.startswith("## Did the letter mention the abducted children?")
+    assert "\\." not in markdown and "\\-" not in markdown  # no escapes in prose
+    assert "Russia's 2022 invasion of Ukraine [1]; in contrast" in markdown
+    assert "\n[1] Trump gives Putin letter from Melania — outlet unknown, date unknown." in markdown
+    assert records[0]["text"] in markdown.replace("\\", "")
+    assert records[0]["sources"][0]["title"] == "Trump gives Putin letter from Melania"
+    copy = [h for h in at.get("html") if "rag-copy" in h.proto.body]
+    assert copy and "Copy answer" in copy[0].proto.body
 
 
 def test_source_filter_changes_the_sources(app_env: None) -> None:
@@ -126,7 +182,7 @@ def test_source_filter_changes_the_sources(app_env: None) -> None:
     only = "003_1305e3d104303dd2.txt"
     at.multiselect[0].set_value([only]).run()
     shown = _html(_ask(at, "Where did Trump hand Putin the letter?"))
-    files = set(re.findall(r'<span title="file name">([^<]+)</span>', shown))
+    files = set(re.findall(r'<h4 title="([^"]+)">', shown))
     assert files == {only}
     assert "Filters: only US First Lady Melania Trump wrote" in _texts(at)
 
@@ -174,17 +230,39 @@ def test_thumbs_down_with_a_comment_is_kept(app_env: None, sample_settings: Sett
     assert kept[-1].rating == -1 and kept[-1].comment == "It left out the date"
     assert kept[-1].answer.question == "Where did Trump hand Putin the letter?"
     at = AppTest.from_file(APP, default_timeout=120).run()  # a new visit reopens it
-    next(b for b in at.button if b.label == "Where did Trump hand Putin the letter?").click().run()
+    # Listed under its day with its verdict.
+    assert any(c.value == "Today" for c in at.caption)
+    opened = "Where did Trump hand Putin the letter? · 👎1"
+    next(b for b in at.button if b.label == opened).click().run()
     assert at.get("feedback")[0].value == 0  # with its 👎
 
 
-def test_regenerate_asks_the_last_question_again(app_env: None) -> None:
+def test_regenerate_is_offered_only_where_the_answer_can_change(app_env: None) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     _ask(at, "Where was Melania Trump born?")
+    assert at.session_state.turns[-1]["answer"]["mode"] == "extractive"
+    assert not any(b.label == "Regenerate" for b in at.button)  # the same text would come back
+
+
+def test_regenerated_answers_are_versions_with_their_own_votes(
+    app_env: None, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_ANSWER_MODE", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    fake_openai.script(*["Melania Trump was born in Slovenia [1]."] * 4)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    _ask(at, "Where was Melania Trump born?")
+    at.get("feedback")[0].set_value(0).run()  # 👎 on the first version
+    assert any("Thanks, saved: your 👎" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Regenerate").click().run()
     assert not at.exception and not at.error
-    assert [t["content"] for t in at.session_state.turns][0] == "Where was Melania Trump born?"
-    assert len(at.session_state.turns) == 2
+    turns = at.session_state.turns
+    assert len(turns) == 2 and len(turns[-1]["versions"]) == 2 and turns[-1]["shown"] == 1
+    assert "2/2" in _texts(at)
+    assert at.get("feedback")[0].value is None  # the new version has no vote of its own yet
+    next(b for b in at.button if b.key == "prev-1").click().run()
+    assert "1/2" in _texts(at) and at.get("feedback")[0].value == 0  # the stored 👎
 
 
 def test_conversations_are_kept_reopened_renamed_and_deleted(app_env: None) -> None:
@@ -197,9 +275,23 @@ def test_conversations_are_kept_reopened_renamed_and_deleted(app_env: None) -> N
     assert len(at.chat_message) == 2 and "Slovenia" in _html(at)
     at.text_input(key=f"name-{at.session_state.chat_id}").input("Melania's birthplace").run()
     assert any(str(b.label).endswith("Melania's birthplace") for b in at.button)
-    next(b for b in at.button if b.key == f"del-{at.session_state.chat_id}").click().run()
+    chat_id = at.session_state.chat_id
+    next(b for b in at.button if b.key == f"del-{chat_id}").click().run()
     assert not any(str(b.label).endswith("Melania's birthplace") for b in at.button)
     assert len(at.chat_message) == 0  # the open conversation was the deleted one
+    assert any(c.value == "Deleted “Melania's birthplace”." for c in at.caption)
+    next(b for b in at.button if b.label == "Undo").click().run()  # it comes back whole
+    opened = next(b for b in at.button if str(b.label).endswith("Melania's birthplace"))
+    opened.click().run()
+    assert len(at.chat_message) == 2 and "Slovenia" in _html(at)
+    _ask(at, "Did the letter mention the abducted children?")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    # Every word must match, in the title or any question (a later question here).
+    at.text_input(key="history-search").input("birthplace ABDUCTED").run()
+    listed = [str(b.label) for b in at.button if str(b.key).startswith("open-")]
+    assert listed == ["Melania's birthplace"]
+    at.text_input(key="history-search").input("zebras").run()
+    assert any("No saved conversation has those words." in c.value for c in at.caption)
 
 
 def test_an_uploaded_article_can_be_removed(
@@ -215,13 +307,31 @@ def test_an_uploaded_article_can_be_removed(
     monkeypatch.setenv("RAG_CHROMA_PATH", str(settings.chroma_path))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("RAG_UPLOAD_DIR", str(uploads))
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert any("6 articles" in e.label for e in at.expander)
+    at = AppTest.from_file(ARTICLES, default_timeout=120).run()
+    assert any("6 articles" in c.value for c in at.caption)
+    rows = at.dataframe[0].value
+    assert list(rows.columns) == ["title", "outlet", "date", "format", "passages", "file"]
+    assert "uploads/owls.txt" in set(rows["file"]) and set(rows["format"]) == {"TXT"}
+    at.multiselect[0].set_value(["uploads/owls.txt"]).run()
     next(b for b in at.button if b.label == "Remove").click().run()
     assert not at.exception
     assert not (uploads / "owls.txt").exists()
     assert any("1 removed" in s.value for s in at.success)
-    assert any("5 articles" in e.label for e in at.expander)
+    assert any("5 articles" in c.value for c in at.caption)
+
+
+def test_the_chat_sidebar_keeps_history_and_filters_and_sends_the_corpus_elsewhere(
+    app_env: None,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.get("file_uploader")  # corpus administration lives on the Articles page
+    assert not any(b.label in ("Add page", "Re-index folder", "Remove") for b in at.button)
+    assert any(b.label == "New chat" for b in at.button)
+    assert any("Add or remove them on the Articles page" in c.value for c in at.caption)
+    # The article filter shows short, distinct titles with their dates.
+    options = at.multiselect[0].options
+    assert len(set(options)) == 5 and all(len(o) < 90 for o in options)
+    assert "Trump gives Putin letter from Melania · undated" in options
 
 
 def test_the_first_visit_uses_the_pipeline_warmed_before_serving(app_env: None) -> None:
@@ -273,13 +383,14 @@ def test_a_web_page_is_added_by_its_address(
     }.items():
         monkeypatch.setenv(key, str(value))
     try:
-        at = AppTest.from_file(APP, default_timeout=120).run()
+        at = AppTest.from_file(ARTICLES, default_timeout=120).run()
         address = f"http://127.0.0.1:{served.server_port}/bare"
         next(t for t in at.text_input if "web page" in t.label).input(address).run()
         next(b for b in at.button if b.label == "Add page").click().run()
         assert not at.exception and not at.error
         assert any("1 added" in s.value for s in at.success)
-        assert any("6 articles" in e.label for e in at.expander)
+        assert any("6 articles" in c.value for c in at.caption)
+        at = AppTest.from_file(APP, default_timeout=120).run()
         shown = _html(_ask(at, "How many zebras did the census count?"))
         assert "4,812" in shown and "Zebra census" in shown
         assert BARE.decode() not in shown  # the page's text, not its markup
@@ -288,7 +399,7 @@ def test_a_web_page_is_added_by_its_address(
 
 
 def test_the_uploader_takes_every_indexed_format(app_env: None) -> None:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(ARTICLES, default_timeout=120).run()
     uploader = at.get("file_uploader")[0]
     wanted = {".html", ".pdf", ".docx", ".jsonl", ".rss", ".md", ".txt"}
     assert wanted <= set(uploader.proto.type)

@@ -67,6 +67,16 @@ def test_page_compares_runs_and_drills_into_cases(
     assert not at.exception
     assert "Regressed: birthplace" in at.error[0].value
     assert len(at.get("vega_lite_chart")) == 4  # metric bars, tags, latency, deltas
+    # Plain names, the formula on hover, failing ones first and flagged in red.
+    cards = at.metric
+    labels = [m.label for m in cards]
+    assert "Right article found first" in labels and "hit@1" not in labels
+    first = cards[0]
+    assert first.proto.help.startswith(("hit@", "mrr", "citation", "fact", "passed", "f1"))
+    values = [int(m.value.rstrip("%")) for m in cards]
+    flagged = [m for m in at.markdown if "red-badge" in str(m.value)]
+    assert flagged and values[: len(flagged)] == sorted(values[: len(flagged)])
+    assert any("A reader in the chat also waits" in c.value for c in at.caption)
     at.toggle[0].set_value(True).run()
     case_box = next(s for s in at.selectbox if s.label == "Case")
     assert case_box.options == ["birthplace #1"]  # only the failed case is listed

@@ -12,6 +12,7 @@ import streamlit as st
 from evals import charts, load_suite, run_suite
 from evals.feedback import Feedback, entries, export_suite, feedback_path
 from evals.local import attempt
+from evals.metrics import METRICS
 from evals.report import Report, compare_runs, load_run, metric_rows
 from evals.runner import DEFAULT_RUNS, iter_runs
 from rag import RagError, Settings
@@ -64,24 +65,81 @@ def show_run(run_dir: Path, compare_to: Path | None) -> None:
         f"{report.suite} · {report.cases} cases × {report.repeats} · mode {report.mode} · "
         f"{report.finished} · {len(report.errors)} errored"
     )
-    st.dataframe(
-        [
-            dict(zip(["metric", "mean", "n", "spread", "meaning"], r, strict=True))
-            for r in metric_rows(report)
-        ],
-        hide_index=True,
-    )
+    scorecard(report)
+    with st.expander("All metrics as numbers"):
+        st.dataframe(
+            [
+                dict(zip(["metric", "mean", "n", "spread", "meaning"], r, strict=True))
+                for r in metric_rows(report)
+            ],
+            hide_index=True,
+        )
     for title, chart in [
         ("Metrics", charts.metric_bars(report)),
         ("Pass rate by tag", charts.tag_bars(report)),
-        ("Latency", charts.latency_histogram(rows)),
+        ("Time to compute each answer", charts.latency_histogram(rows)),
     ]:
         if chart is not None:
             st.subheader(title)
             st.altair_chart(chart)
+            if title.startswith("Time"):
+                _waits(rows)
     if report.comparison:
         show_comparison(report)
     show_cases(rows, report.source)
+
+
+# Each metric in plain words; the formula is its tooltip (`evals.metrics.METRICS`).
+PLAIN = {
+    "hit@1": "Right article found first",
+    "hit@3": "Right article in the top 3",
+    "hit@5": "Right article in the top 5",
+    "mrr": "How high the right article ranks",
+    "citation_precision": "Citations that point at a right article",
+    "citation_recall": "Right articles the answer cites",
+    "citation_validity": "Quotes found word for word in their article",
+    "fact_recall": "Expected facts the answer states",
+    "refusal_accuracy": "Declined when nothing answers",
+    "false_refusal_rate": "Declined although an article answers",
+    "exact_match": "Answer word for word the reference",
+    "f1": "Words shared with the reference answer",
+    "passed": "Cases passed",
+    "judge_correctness": "Correct, says the judge model",
+    "judge_faithfulness": "Backed by its quotes, says the judge model",
+}
+GOOD = 0.7  # a higher-is-better score under this (or a lower-is-better one over 0.3) is flagged
+
+
+def failing(name: str, mean: float) -> bool:
+    """Whether a metric's mean is in the failing zone."""
+    higher = METRICS.get(name, (True, ""))[0]
+    return mean < GOOD if higher else mean > 1 - GOOD
+
+
+def scorecard(report: Report) -> None:
+    """Every metric under its plain name (formula on hover), weakest first, failing ones red."""
+    shown = [(n, s) for n, s in report.metrics.items() if s.n and s.mean is not None]
+    shown.sort(key=lambda item: (not failing(item[0], item[1].mean or 0.0), item[1].mean or 0.0))
+    for start in range(0, len(shown), 3):
+        for column, (name, stat) in zip(st.columns(3), shown[start : start + 3], strict=False):
+            mean = stat.mean or 0.0
+            colour = "red" if failing(name, mean) else "green"
+            column.metric(
+                PLAIN.get(name, name),
+                f"{mean:.0%}",
+                help=f"{name}: {METRICS.get(name, (True, ''))[1]} (n = {stat.n})",
+                border=True,
+            )
+            column.markdown(f":{colour}-badge[{'needs work' if colour == 'red' else 'good'}]")
+
+
+def _waits(rows: list[dict[str, Any]]) -> None:
+    times = sorted(r["latency_s"] for r in rows if r["status"] == "ok")
+    if times:
+        st.caption(
+            f"Median {times[len(times) // 2]:.2f} s to compute an answer. A reader in the chat "
+            "also waits for the page to draw it: `make bench-ui` times that in a browser."
+        )
 
 
 def show_comparison(report: Report) -> None:
@@ -113,9 +171,9 @@ def show_cases(rows: list[dict[str, Any]], source: str) -> None:
     only_failed = st.toggle("Only failed or errored cases")
     table = [
         {"case": key, "result": _result(r), "question": r["question"], "tags": ", ".join(r["tags"])}
-        for key, r in results.items()
+        for key, r in sorted(results.items(), key=lambda kv: _weakness(kv[1]))
         if not only_failed or _result(r) != "PASS"
-    ]
+    ]  # the weakest cases first: errors, then failures, then by how little they scored
     st.dataframe(table, hide_index=True)
     if not table:
         return
@@ -173,6 +231,13 @@ def run_label(run_dir: str) -> str:
 
 def _advance(bar: Any, done: int, total: int) -> None:
     bar.progress(done / total, text=f"{done}/{total} cases")
+
+
+def _weakness(row: dict[str, Any]) -> tuple[int, float]:
+    result = _result(row)
+    scores = [v for v in row.get("scores", {}).values() if isinstance(v, int | float)]
+    order = {"PASS": 2, "FAIL": 1}.get(result, 0)
+    return order, sum(scores) / len(scores) if scores else 0.0
 
 
 def _result(row: dict[str, Any]) -> str:

@@ -51,6 +51,32 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 .rag-conflict th,.rag-conflict td{border:1px solid #cbd5e1;padding:.3rem .5rem;text-align:left;
   vertical-align:top}
 .rag-conflict th{background:#f1f5f9;color:#1f2937}
+.rag-conflict th[scope=row]{white-space:nowrap;background:#fff}
+.rag-disagree{border-left:4px solid #b45309;padding:.2rem 0 .2rem .7rem;margin:.3rem 0 .6rem}
+.rag-narrow{display:none}
+.rag-narrow>summary{cursor:pointer;font-weight:600;min-height:40px;line-height:40px}
+.rag-narrow ul{margin:.2rem 0;padding-left:1.1rem}
+@media (max-width:640px){.rag-wide{display:none}.rag-narrow{display:block}
+  .rag-chip{min-width:2.2em;line-height:2;margin:.15em}
+  .rag-chip::after{content:"";position:absolute;inset:-.6rem -.2rem}
+  [data-testid=stFeedback] button,[data-testid=stSidebar] button{min-width:40px;min-height:40px}
+  .rag-chip.rag-peek .rag-tip{position:fixed;left:.6rem;right:.6rem;top:auto;bottom:9rem;
+    width:auto}}
+.rag-panel{position:fixed;z-index:999991;top:3.75rem;right:0;bottom:0;width:min(30rem,42vw);
+  overflow:auto;background:#fff;color:#1f2937;border-left:1px solid #94a3b8;
+  box-shadow:-6px 0 18px rgba(0,0,0,.15);padding:.6rem 1rem 1rem}
+.rag-panel .rag-back{position:sticky;top:0;display:block;width:100%;min-height:44px;
+  margin-bottom:.4rem;border:1px solid #1e3a8a;border-radius:.4rem;background:#eff6ff;
+  color:#1e3a8a;font-weight:600;cursor:pointer}
+@media (max-width:640px){.rag-panel{top:auto;left:0;width:auto;max-height:65vh;
+  border-left:0;border-top:1px solid #94a3b8;border-radius:.8rem .8rem 0 0;
+  box-shadow:0 -6px 18px rgba(0,0,0,.2)}}
+.rag-chip.rag-peek .rag-tip{display:block}
+.rag-copy{min-height:40px;padding:0 .9rem;border:1px solid #94a3b8;border-radius:.5rem;
+  background:#fff;color:#1f2937;font:inherit;font-size:.9rem;cursor:pointer}
+.rag-copy:hover,.rag-copy:focus-visible{border-color:#1e3a8a;color:#1e3a8a}
+.rag-skip{position:absolute;left:-999px;padding:.4rem .7rem;background:#1e3a8a;color:#fff}
+.rag-skip:focus{position:static;display:inline-block;outline:2px solid #f59e0b}
 .rag-closest{color:#475569}
 .rag-badge{display:inline-block;font-size:.75rem;padding:0 .4em;border-radius:.3em;
   background:#fee2e2;color:#7f1d1d;margin-left:.3rem}
@@ -60,6 +86,17 @@ mark.rag-hl{background:#fde68a;color:#111827;padding:0 .1em;border-radius:.15em}
 def date_text(date: dt.date | None) -> str:
     """A date as readers write it, or "undated"."""
     return f"{date:%-d %b %Y}" if date else "undated"
+
+
+def untagged(title: str, date: dt.date | None) -> str:
+    """A display title without the date it was told apart by, where the date is shown
+    beside it anyway ("… (16 Aug 2025)" → "…", "… (BBC, 16 Aug 2025)" → "… (BBC)")."""
+    if date is None:
+        return title
+    when = date_text(date)
+    if title.endswith(f" ({when})"):
+        return title[: -len(when) - 3]
+    return title.replace(f", {when})", ")") if title.endswith(f", {when})") else title
 
 
 def support_words(score: float) -> str:
@@ -72,16 +109,18 @@ def support_words(score: float) -> str:
 
 
 def excerpt_bounds(text: str, lo: int, hi: int, width: int = EXCERPT) -> tuple[int, int]:
-    """[left, right) around text[lo:hi], at most `width` either side, cut at a sentence start
-    (or else a word boundary) on the left and a sentence end (or else a word end) on the right."""
+    """[left, right) around text[lo:hi]: on the left the earliest sentence start within `width`
+    (else the start of the quote's own sentence or line, so an excerpt never opens on a
+    fragment); on the right the last sentence end within `width`, else a word end."""
     left = max(0, lo - width)
     if left > 0:
         starts = [m.end() for m in _SENTENCE_START.finditer(text, left, lo)]
         if starts:
             left = starts[0]
-        else:
-            space = text.find(" ", left, lo)
-            left = space + 1 if space >= 0 else lo
+        else:  # never a fragment: the start of the quote's own sentence, however far back
+            before = [m.end() for m in _SENTENCE_START.finditer(text, 0, lo)]
+            line = text.rfind("\n", 0, lo) + 1
+            left = max([line, *before[-1:]])
     right = min(len(text), hi + width)
     if right < len(text):
         ends = [m.start() for m in _SENTENCE_START.finditer(text, hi, right)]
@@ -105,13 +144,18 @@ def marked(text: str, start: int, end: int, mark_id: str = "") -> str:
 def _tip(c: Citation) -> str:
     return (
         f'<span class="rag-tip" role="tooltip">“{escape(c.quote)}”'
-        f"<b>{escape(c.title or c.source_file)}</b>{byline(c)}</span>"
+        f"<b>{escape(untagged(c.title, c.date) or c.source_file)}</b>{byline(c)}</span>"
     )
 
 
 def byline(c: Citation) -> str:
-    """Outlet · by author · date, escaped (what is known of them)."""
-    parts = [c.outlet, f"by {c.author}" if c.author else "", date_text(c.date)]
+    """Outlet · by author · date, escaped; an outlet or date the article does not give is
+    said to be unknown rather than left out."""
+    parts = [
+        c.outlet or "outlet unknown",
+        f"by {c.author}" if c.author else "",
+        date_text(c.date) if c.date else "date unknown",
+    ]
     parts += [f"updated on {date_text(c.updated)}" if c.updated else "", also_text(c)]
     return " · ".join(escape(p) for p in parts if p)
 
@@ -139,6 +183,12 @@ def original_link(c: Citation) -> str:
 def answer_html(text: str, citations: list[Citation], aid: str) -> str:
     """The answer's text, escaped, its [n] markers turned into chips that link to source n and
     show its quote, title and date on hover or keyboard focus."""
+    label = '<span class="rag-sr">Assistant: </span>'  # Streamlit's messages have no role label
+    return f'<div class="rag-answer" id="answer-{aid}">{label}{chipped(text, citations, aid)}</div>'
+
+
+def chipped(text: str, citations: list[Citation], aid: str) -> str:
+    """`text` escaped, each [n] naming a citation turned into its chip."""
     by_n = {c.n: c for c in citations}
     parts, cursor = [], 0
     for match in _MARKER.finditer(text):
@@ -146,15 +196,20 @@ def answer_html(text: str, citations: list[Citation], aid: str) -> str:
         if c is None:
             continue
         parts.append(escape(text[cursor : match.start()]))
-        label = f"Source {c.n}: {c.title or c.source_file}, {date_text(c.date)}"
-        parts.append(
-            f'<a class="rag-chip" href="#src-{aid}-{c.n}" aria-label="{escape(label)}">'
-            f"{c.n}{_tip(c)}</a>"
-        )
+        parts.append(chip(c, aid))
         cursor = match.end()
     parts.append(escape(text[cursor:]))
-    label = '<span class="rag-sr">Assistant: </span>'  # Streamlit's messages have no role label
-    return f'<div class="rag-answer" id="answer-{aid}">{label}{"".join(parts)}</div>'
+    return "".join(parts)
+
+
+def chip(c: Citation, aid: str) -> str:
+    """Citation n as a chip: a link to its source that names it for screen readers and shows
+    its quote, title and date on hover or focus (a tap on a touch screen shows the same)."""
+    label = f"Source {c.n}: {c.title or c.source_file}, {date_text(c.date)}"
+    return (
+        f'<a class="rag-chip" href="#src-{aid}-{c.n}" data-src="src-{aid}-{c.n}" '
+        f'aria-label="{escape(label)}">{c.n}{_tip(c)}</a>'
+    )
 
 
 def user_html(text: str) -> str:
@@ -236,10 +291,11 @@ def _card(
     numbers = "".join(f"[{c.n}]" for c in quotes)
     parts = [
         f'<div class="rag-card" id="src-{aid}-{first.n}">{anchors}',
-        f"<h4>{'' if closest else escape(numbers) + ' '}{escape(first.title or first.source_file)}"
+        f'<h4 title="{escape(first.source_file)}">'
+        f"{'' if closest else escape(numbers) + ' '}"
+        f"{escape(untagged(first.title, first.date) or first.source_file)}"
         "</h4>",
-        f'<div class="rag-meta">{byline(first)} · '
-        f'<span title="file name">{escape(first.source_file)}</span>'
+        f'<div class="rag-meta">{byline(first)}'
         f"{' · ' + original_link(first) if original_link(first) else ''}</div>",
     ]
     found = article(first.source_file)
@@ -251,13 +307,8 @@ def _card(
             else f'<span title="support score {c.score:.2f}">'
             f"{escape(strength or support_words(c.score))}</span>"
         )
-        jump = (
-            f'<a href="#art-{aid}-{c.n}">show in the whole article</a>'
-            if found is not None and not c.stale
-            else ""
-        )
         page = f"page {c.page}" if c.page else ""
-        links = " · ".join(part for part in (page, support, jump) if part)
+        links = " · ".join(part for part in (page, support) if part)
         n = "" if closest else f'<span class="rag-n">[{c.n}]</span>'
         parts.append(
             f'<div class="rag-quote" id="q-{aid}-{c.n}">{n}{_excerpt(c, contexts)}{badge}'
@@ -266,8 +317,9 @@ def _card(
     if found is not None:
         text, body_start = found
         parts.append(
-            f'<details><summary>Whole article</summary><div class="rag-meta">'
-            f"{escape(first.title or first.source_file)} · {byline(first)}</div>"
+            f'<details class="rag-whole"><summary>Whole article, quotes marked</summary>'
+            f'<div class="rag-meta">{escape(first.title or first.source_file)} · {byline(first)}'
+            f' · file <span class="rag-file">{escape(first.source_file)}</span></div>'
             f'<div class="rag-article">{_article(text, body_start, quotes, aid)}</div></details>'
         )
     parts.append("</div>")
@@ -275,30 +327,47 @@ def _card(
 
 
 def conflicts_html(answer: Answer, aid: str) -> str:
-    """Each disagreement as a table: what each side says, its quote, article and date (two
-    columns, so it fits a phone)."""
+    """Each disagreement: its reconciling sentence (chips included) first, then the sides,
+    each value with how many articles state it and their chips, titles and dates. On a wide
+    screen the sides are a table; on a phone they fold into one line that opens."""
     blocks = []
     for conflict in answer.conflicts:
-        rows = "".join(_side_row(answer, conflict, i, aid) for i in range(len(conflict.sides)))
-        blocks.append(
-            f"<p><b>The sources differ on:</b> {escape(conflict.slot)}</p>"
+        summary = conflict.summary or f"The sources differ on: {conflict.slot}"
+        rows = [_side_row(answer, conflict, value, aid) for value in conflict.values]
+        counts = " · ".join(_count(conflict, value) for value in conflict.values)
+        table = (
             '<table class="rag-conflict"><thead><tr><th scope="col">Says</th>'
-            '<th scope="col">Where and when</th>'
-            f"</tr></thead><tbody>{rows}</tbody></table>"
+            '<th scope="col">Articles</th></tr></thead>'
+            f"<tbody>{''.join(r for r, _ in rows)}</tbody></table>"
+        )
+        folded = "".join(f"<li>{item}</li>" for _, item in rows)
+        blocks.append(
+            f'<div class="rag-disagree" role="group" aria-label="The sources disagree">'
+            f'<p class="rag-answer"><b>The sources disagree.</b> '
+            f"{chipped(summary, answer.citations, aid)}</p>"
+            f'<div class="rag-wide">{table}</div>'
+            f'<details class="rag-narrow"><summary>{escape(counts)}</summary>'
+            f"<ul>{folded}</ul></details></div>"
         )
     return "".join(blocks)
 
 
-def _side_row(answer: Answer, conflict: Conflict, i: int, aid: str) -> str:
-    side = conflict.sides[i]
-    try:
-        c: Citation | None = answer.citation(side.citation)
-    except KeyError:
-        c = None
-    quote = escape(c.quote) if c else ""
-    title = escape((c.title if c else "") or side.source_file)
-    return (
-        f"<tr><td><b>{escape(side.value)}</b></td><td>“{quote}” "
-        f'<a class="rag-chip" href="#src-{aid}-{side.citation}">{side.citation}</a>'
-        f'<div class="rag-meta">{title} · {escape(date_text(side.date))}</div></td></tr>'
-    )
+def _count(conflict: Conflict, value: str) -> str:
+    n = len(conflict.articles(value))
+    return f"{value} — {n} article{'s' if n != 1 else ''}"
+
+
+def _side_row(answer: Answer, conflict: Conflict, value: str, aid: str) -> tuple[str, str]:
+    """The table row and the folded list item of one value."""
+    by_n = {c.n: c for c in answer.citations}
+    entries = []
+    for file in conflict.articles(value):
+        mine = [s for s in conflict.sides if s.value == value and s.source_file == file]
+        cited = [by_n[s.citation] for s in mine if s.citation in by_n]
+        chips = "".join(chip(c, aid) for c in cited)
+        title = escape(untagged(cited[0].title, mine[0].date) if cited else file)
+        when = date_text(mine[0].date) if mine[0].date else "date unknown"
+        entries.append(f'{chips} <span class="rag-meta">{title} · {escape(when)}</span>')
+    said = escape(_count(conflict, value))
+    joined = "<br>".join(entries)
+    return f'<tr><th scope="row">{said}</th><td>{joined}</td></tr>', f"<b>{said}</b>: {joined}"

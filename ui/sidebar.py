@@ -1,10 +1,13 @@
-"""The chat's sidebar: mode, filters (checked before asking), corpus panel, uploads, downloads."""
+"""The chat's sidebar: mode, new chat, saved conversations, filters (checked before asking),
+downloads. The corpus is managed on the Articles page (`ui.articles_page`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,14 +16,11 @@ import streamlit as st
 
 from evals import conversations
 from evals.local import DamagedFileError, SideFileError, attempt, move_aside
-from index import ACCEPTED_SUFFIXES
-from index.fetch import fetch_page
-from index.uploads import reindex
 from rag import Answer, Filters, Pipeline, RagError
-from rag.store.corpus import MAX_UPLOAD_BYTES, UPLOADS_PREFIX, save_upload
 from rag.types import CorpusInfo
-from ui.markup import date_text
-from ui.render import answer_md, as_markdown, md
+from ui.markup import date_text, untagged
+from ui.render import as_markdown, as_record, md, plain_md, retitled
+from ui.state import display_names
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,12 @@ class Choice:
     described: str  # the active filters in words ("" for none)
 
 
-def sidebar(pipeline: Pipeline) -> Choice:
-    """Mode, knobs, filters, corpus panel, uploads and downloads."""
+def sidebar(pipeline: Pipeline) -> tuple[Choice, Callable[[], None]]:
+    """Mode, new chat, saved conversations, knobs, filters and downloads.
+
+    Returns the filters' choice and a function that draws the saved conversations and the
+    downloads in their places; the page calls it last, so an answer given in this run is in
+    them without redrawing the page."""
     settings = pipeline.settings
     if pipeline.mode == "openai":
         st.markdown(f"**Mode:** OpenAI-compatible · `{md(settings.chat_model)}`")
@@ -44,15 +48,23 @@ def sidebar(pipeline: Pipeline) -> Choice:
             st.caption("No OPENAI_API_KEY set: answers quote the articles directly.")
     if st.button("New chat", icon=":material/add_comment:"):
         new_chat()
-    conversations_panel(conversations.conversations_path(settings))
+    history = st.empty()
     top_k = st.slider("Sources to retrieve", 1, 20, settings.top_k)
     corpus = pipeline.corpus()
     choice = filters_panel(corpus, top_k)
-    corpus_panel(corpus)
-    uploads(pipeline)
-    remove_panel(pipeline, corpus)
-    downloads()
-    return choice
+    st.caption(
+        f"{len(corpus.files)} articles, {corpus.chunks} passages. Add or remove them on the "
+        "Articles page."
+    )
+    later = st.empty()
+
+    def finish() -> None:
+        with history.container():
+            conversations_panel(conversations.conversations_path(settings))
+        with later.container():
+            downloads(display_names(corpus))
+
+    return choice, finish
 
 
 def new_chat() -> None:
@@ -63,40 +75,97 @@ def new_chat() -> None:
 
 
 def conversations_panel(path: Path) -> None:
-    """Saved conversations: reopen, delete, and rename the open one."""
+    """Saved conversations by day with their verdicts, searchable: reopen, rename the open one,
+    delete (with Undo)."""
     nothing: list[conversations.Saved] = []
     saved, problem = attempt(lambda: conversations.listed(path), nothing)
     if problem:
         side_file_notice(problem)
         return
     current = st.session_state.get("chat_id")
-    with st.expander(f"Saved conversations ({len(saved)})"):
+    undo = st.session_state.get("deleted")
+    with st.expander(f"Saved conversations ({len(saved)})", expanded=bool(undo)):
+        if undo:
+            _undo_line(path, undo)
         if not saved:
             st.caption("Each conversation is kept here after its first answer.")
             return
-        for item in saved[:30]:
-            left, right = st.columns([5, 1], vertical_alignment="center")
-            mark = "▸ " if item.id == current else ""
-            if left.button(
-                f"{mark}{item.title}",
-                key=f"open-{item.id}",
-                type="tertiary",
-                help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
-            ):
-                st.session_state.turns = conversations.load(path, item.id)
-                st.session_state.chat_id = item.id
-                st.rerun()
-            if right.button("", icon=":material/delete:", key=f"del-{item.id}", help="Delete"):
-                conversations.delete(path, item.id)
-                if item.id == current:
-                    new_chat()
-                st.rerun()
+        query = st.text_input(
+            "Search conversations", key="history-search", placeholder="Words of a question"
+        )
+        found = conversations.matching(saved, query) if query.strip() else saved
+        if not found:
+            st.caption("No saved conversation has those words.")
+        today = dt.datetime.now(dt.UTC).date()
+        for day, items in itertools.groupby(found[:30], key=lambda item: item.day):
+            st.caption(_day_name(day, today))
+            for item in items:
+                _saved_row(path, item, current)
         titles = {item.id: item.title for item in saved}
         if current in titles:
             name = st.text_input("Rename this conversation", titles[current], key=f"name-{current}")
             if name.strip() and name.strip() != titles[current]:
                 conversations.rename(path, current, name)
                 st.rerun()
+
+
+def _day_name(day: dt.date, today: dt.date) -> str:
+    if day == today:
+        return "Today"
+    if day == today - dt.timedelta(days=1):
+        return "Yesterday"
+    return f"{day:%-d %B %Y}"
+
+
+def _saved_row(path: Path, item: conversations.Saved, current: str | None) -> None:
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    mark = "▸ " if item.id == current else ""
+    verdicts = " ".join(
+        part
+        for part in (f"👍{item.up}" if item.up else "", f"👎{item.down}" if item.down else "")
+        if part
+    )
+    # Callbacks: they run before the page does, so it is drawn once, already changed (these
+    # buttons are drawn last, after the conversation).
+    left.button(
+        f"{mark}{item.title}" + (f" · {verdicts}" if verdicts else ""),
+        key=f"open-{item.id}",
+        type="tertiary",
+        help=f"Updated {item.updated.replace('T', ' ')[:16]} UTC",
+        on_click=_open,
+        args=(path, item.id),
+    )
+    right.button(
+        "",
+        icon=":material/delete:",
+        key=f"del-{item.id}",
+        help=f"Delete “{item.title}”",
+        on_click=_delete,
+        args=(path, item, current),
+    )
+
+
+def _open(path: Path, chat_id: str) -> None:
+    st.session_state.turns = conversations.load(path, chat_id)
+    st.session_state.chat_id = chat_id
+
+
+def _delete(path: Path, item: conversations.Saved, current: str | None) -> None:
+    st.session_state.deleted = (item.id, item.title, conversations.load(path, item.id))
+    conversations.delete(path, item.id)
+    if item.id == current:
+        new_chat()
+
+
+def _undo_line(path: Path, undo: tuple[str, str, list[dict[str, Any]]]) -> None:
+    title = undo[1]
+    st.caption(f"Deleted “{title}”.")
+    st.button("Undo", icon=":material/undo:", key="undo-delete", on_click=_undo, args=(path,))
+
+
+def _undo(path: Path) -> None:
+    chat_id, title, turns = st.session_state.pop("deleted")
+    conversations.save(path, chat_id, turns, title)
 
 
 def side_file_notice(problem: SideFileError, where: str = "sidebar") -> None:
@@ -119,8 +188,10 @@ def _move_aside(path: Path) -> None:
 
 def filters_panel(corpus: CorpusInfo, top_k: int) -> Choice:
     """Article and date filters; an impossible combination is a plain message, not ignored."""
+    names = display_names(corpus)
     titles = {
-        f.source_file: f"{f.title or f.source_file} ({date_text(f.date)})" for f in corpus.files
+        f.source_file: f"{untagged(names[f.source_file], f.date)} · {date_text(f.date)}"
+        for f in corpus.files
     }
     sources = st.multiselect(
         "Only these articles",
@@ -170,119 +241,29 @@ def describe(filters: Filters, titles: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
-def corpus_panel(corpus: CorpusInfo) -> None:
-    """The indexed articles by title and date (file names in their own column)."""
-    with st.expander(f"Corpus: {len(corpus.files)} articles, {corpus.chunks} chunks"):
-        if corpus.last_indexed:
-            st.caption(f"Last indexed {corpus.last_indexed:%Y-%m-%d %H:%M} UTC")
-        st.dataframe(
-            [
-                {"title": f.title or f.source_file, "date": f.date, "file": f.source_file}
-                for f in sorted(corpus.files, key=lambda f: f.date or dt.date.min, reverse=True)
-            ],
-            hide_index=True,
-        )
+def conversation_export(
+    turns: list[dict[str, Any]], titles: dict[str, str]
+) -> tuple[str, list[dict[str, object]]]:
+    """The conversation as clean Markdown (questions as headings, each answer with its
+    numbered sources) and as JSON records holding the same text."""
+    parts: list[str] = []
+    records: list[dict[str, object]] = []
+    for t in turns:
+        if t["role"] == "user":
+            parts.append(f"## {plain_md(t['content'])}")
+            continue
+        answer = retitled(Answer.model_validate(t["answer"]), titles)
+        parts.append(as_markdown(answer))
+        records.append(as_record(answer))
+    return "\n\n".join(parts) + "\n", records
 
 
-def uploads(pipeline: Pipeline) -> None:
-    """Add articles from files or a web page (each accepted or refused with its reason), then
-    index them."""
-    for kind, text in st.session_state.pop("upload_results", []):
-        (st.success if kind == "ok" else st.error)(text)
-    done = st.session_state.get("uploads_done", 0)
-    limit = MAX_UPLOAD_BYTES / 1e6
-    suffixes = [s.lstrip(".") for s in ACCEPTED_SUFFIXES]
-    files = st.file_uploader(
-        f"Add articles ({', '.join(suffixes)}; up to {limit:.0f} MB each)",
-        type=suffixes,
-        accept_multiple_files=True,
-        key=f"uploader-{done}",  # a new key clears the widget
-    )
-    add = st.button("Add to corpus", disabled=not files)
-    url = st.text_input("Or add a web page by its address", key=f"url-{done}")
-    fetch = st.button("Add page", disabled=not url.strip())
-    reindex = st.button("Re-index folder")
-    if add or fetch or reindex:
-        if fetch:
-            results = _add_page(pipeline, url)
-        else:
-            results = _index_uploads(pipeline, list(files or []) if add else [])
-        st.session_state.upload_results = results
-        st.session_state.uploads_done = st.session_state.get("uploads_done", 0) + 1
-        st.rerun()  # the sidebar's counts and filters show the new corpus at once
-
-
-def _index_uploads(pipeline: Pipeline, files: list[Any]) -> list[tuple[str, str]]:
-    settings = pipeline.settings
-    results: list[tuple[str, str]] = []
-    saved: list[str] = []
-    for upload in files:
-        try:
-            saved.append(save_upload(settings.upload_dir, upload.name, upload.getvalue()).name)
-        except RagError as exc:
-            results.append(("error", f"Not added: {exc}"))
-    if files and not saved:
-        return results
-    return _reindex(pipeline, saved, results)
-
-
-def _add_page(pipeline: Pipeline, url: str) -> list[tuple[str, str]]:
-    try:
-        with st.spinner("Downloading…"):
-            page = fetch_page(url, pipeline.settings)
-    except RagError as exc:
-        return [("error", f"Not added: {exc}")]
-    return _reindex(pipeline, [page.path.name], [])
-
-
-def _reindex(
-    pipeline: Pipeline, saved: list[str], results: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    settings = pipeline.settings
-    bar = st.progress(0.0, text="Indexing…")
-
-    def advance(done: int, total: int) -> None:
-        bar.progress(done / max(1, total), text="Indexing…")
-
-    try:
-        report = reindex(settings, embedder=pipeline.embedder, on_progress=advance)
-        pipeline.refresh()
-        added = f"Added {', '.join(saved)}. " if saved else ""
-        results.insert(0, ("ok", added + report.summary()))
-    except RagError as exc:
-        results.append(("error", str(exc)))
-    bar.empty()
-    return results
-
-
-def remove_panel(pipeline: Pipeline, corpus: CorpusInfo) -> None:
-    """Remove an uploaded article: its file, then its chunks (the index drops files that are
-    gone from the folders)."""
-    added = [f for f in corpus.files if f.source_file.startswith(UPLOADS_PREFIX)]
-    if not added:
-        return
-    with st.expander("Remove an uploaded article"):
-        names = {f.source_file: f"{f.title or f.source_file} ({f.source_file})" for f in added}
-        chosen = st.selectbox("Article", list(names), format_func=names.__getitem__)
-        if not st.button("Remove", icon=":material/delete:"):
-            return
-        path = pipeline.settings.upload_dir / chosen.removeprefix(UPLOADS_PREFIX)
-        path.unlink(missing_ok=True)
-        st.session_state.upload_results = _reindex(pipeline, [], [])
-        st.rerun()
-
-
-def downloads() -> None:
+def downloads(titles: dict[str, str]) -> None:
     """The conversation as Markdown or JSON (drawn after every answer, so always current)."""
     turns: list[dict[str, Any]] = st.session_state.get("turns", [])
     if not turns:
         return
-    markdown = "\n\n".join(
-        f"**You:** {answer_md(t['content'])}"
-        if t["role"] == "user"
-        else "**Answer:** " + as_markdown(Answer.model_validate(t["answer"]))
-        for t in turns
-    )
+    markdown, records = conversation_export(turns, titles)
     st.download_button("Download chat (Markdown)", markdown, "conversation.md", "text/markdown")
-    data = json.dumps([t.get("answer") or t for t in turns], indent=2, default=str)
+    data = json.dumps(records, indent=2, ensure_ascii=False, default=str)
     st.download_button("Download chat (JSON)", data, "conversation.json", "application/json")

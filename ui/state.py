@@ -10,9 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag import Pipeline, RagError, Settings
+from rag import Answer, Pipeline, RagError, Settings
 from rag.store.corpus import parse_article
-from rag.types import IndexedFile
+from rag.text.titles import Titled, display_titles
+from rag.types import CorpusInfo, IndexedFile
 
 # Pipelines built by `python -m ui.serve` before the server starts, by settings key: the first
 # visitor then finds the model and index loaded instead of waiting ~20 s behind a spinner.
@@ -35,6 +36,7 @@ def warm(settings: Settings) -> Pipeline:
     pipeline = Pipeline.from_settings(settings)
     pipeline.corpus()
     pipeline.answer("What do the articles say?")  # loads every model an answer needs
+    starters(pipeline, pipeline.corpus())  # checked before the first visitor sees them
     _WARM[settings_key(settings)] = pipeline
     return pipeline
 
@@ -68,6 +70,11 @@ def read_article(
     return memo[source_file]
 
 
+def display_names(corpus: CorpusInfo) -> dict[str, str]:
+    """Each article's short, distinct display title, by source file."""
+    return display_titles([Titled(f.source_file, f.title, f.date, f.outlet) for f in corpus.files])
+
+
 def date_range(files: list[IndexedFile]) -> tuple[str, str] | None:
     """The first and last publication dates of the corpus, if any article is dated."""
     dates = sorted(f.date for f in files if f.date)
@@ -86,9 +93,62 @@ _CALENDAR = {
 
 
 def example_questions(files: list[IndexedFile], k: int = 4) -> list[str]:
-    """Up to `k` questions about what the corpus titles name most often (people, places,
-    organisations: runs of capitalised words, the last two words of a longer run, which is
-    where a name follows its role), longest names first among equals."""
+    """Up to `k` questions about what the corpus titles name most often."""
+    return [f"What do the articles say about {name}?" for name in title_names(files, k)]
+
+
+# Questions asked of each name; a starter is shown only if the index answers it.
+_ASKED = ("What did {name} say?", "What did {name} do?", "Who is {name}?")  # a person's name
+_ASKED_PLACE = ("What happened in {name}?",)  # one word: a place or organisation
+_STARTERS: dict[str, list[str]] = {}  # by corpus stamp: checked once per index version
+
+
+def starters(pipeline: Pipeline, corpus: CorpusInfo, k: int = 4) -> list[str]:
+    """Up to `k` questions about the names the corpus titles use most, each one asked of the
+    index first and kept only if it is answered (a starter never leads to a refusal); at most
+    one per name. Checked once per version of the index."""
+    stamp = f"{corpus.last_indexed}:{corpus.chunks}:{len(corpus.files)}"
+    if stamp not in _STARTERS:
+        chosen: list[str] = []
+        shared = len(corpus.files) >= 3  # a name one title uses is that article's subject
+        for name in title_names(corpus.files, 2 * k):
+            if shared and sum(name in f.title for f in corpus.files) < 2:
+                continue
+            for template in _ASKED if " " in name else _ASKED_PLACE:
+                question = template.format(name=name)
+                try:
+                    answer = pipeline.answer(question)
+                except RagError:
+                    continue
+                if not answer.refused and answer.citations:
+                    chosen.append(question)
+                    break
+            if len(chosen) == k:
+                break
+        _STARTERS[stamp] = chosen
+    return _STARTERS[stamp]
+
+
+def follow_ups(answer: Answer, corpus: CorpusInfo, k: int = 3) -> list[str]:
+    """Up to `k` questions to ask next, about names the cited articles' titles and quotes use
+    that the question did not."""
+    cited = {c.source_file for c in answer.citations}
+    files = [f for f in corpus.files if f.source_file in cited]
+    quotes = [
+        IndexedFile(source_file=c.source_file, title=c.quote, date=None, chunks=0, indexed_at=None)
+        for c in answer.citations
+    ]
+    asked = answer.question.lower()
+    names = [
+        n for n in title_names([*files, *quotes], 4 * k) if " " in n and n.lower() not in asked
+    ]  # people's names: a quote's capitalised single words are often just a sentence's start
+    return [f"What did {name} say?" for name in names[:k]]
+
+
+def title_names(files: list[IndexedFile], k: int = 4) -> list[str]:
+    """Up to `k` names the corpus titles use most often (people, places, organisations: runs
+    of capitalised words, the last two words of a longer run, which is where a name follows
+    its role), longest names first among equals."""
     counts: Counter[str] = Counter()
     for f in files:
         for run in re.findall(_NAME_RUN, f.title):
@@ -108,4 +168,4 @@ def example_questions(files: list[IndexedFile], k: int = 4) -> list[str]:
         chosen.append(name)
         if len(chosen) == k:
             break
-    return [f"What do the articles say about {name}?" for name in chosen]
+    return chosen

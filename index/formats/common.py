@@ -75,6 +75,24 @@ _BYLINE = re.compile(
 )
 
 
+# "Published 3 November 2025", "First published on Nov. 3, 2025", "Posted: 2025-11-03".
+_PRINTED = re.compile(
+    r"\b(?:(?:first\s+)?published|posted|dated)(?:\s+on)?:?\s+(?P<when>"
+    + _MONTH_DATE.pattern
+    + ")",
+    re.IGNORECASE,
+)
+PRINTED_REACH = 2_000  # characters of the body a printed publication date is looked for in
+
+
+def printed_date(text: str) -> dt.date | None:
+    """The publication date a page prints in its text ("Published 3 November 2025") near its
+    start, for a page whose markup names none; dates without such a word (an event's) are not
+    the article's."""
+    found = _PRINTED.search(text[:PRINTED_REACH])
+    return parse_date(found.group("when")) if found else None
+
+
 def byline(article: Article) -> Article:
     """A printed byline ("By Name  August 16, 2025") opening the body, or just below a printed
     headline: its author and date become the article's (where not known), the line (and the

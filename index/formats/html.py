@@ -17,7 +17,7 @@ from typing import Any
 
 import trafilatura
 
-from index.formats.common import bad, make_article, parse_date, tidy
+from index.formats.common import bad, make_article, parse_date, printed_date, tidy
 from rag.store import Article
 
 _MIN_WORDS = 5
@@ -61,7 +61,7 @@ def read_html(name: str, data: bytes) -> list[Article]:
     def meta(key: str) -> str:
         return str(found.get(key) or "")
 
-    date = parse_date(ld.get("datePublished")) or _page_date(data)
+    date = parse_date(ld.get("datePublished")) or _page_date(data) or printed_date(text)
     return [
         make_article(
             name,

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from rag.text.answertype import expected_type
 from rag.text.sentences import content_terms, sentence_spans, words
+from rag.trust.cite import quote_citation
 from rag.trust.values import negation_diff, value_diff
-from rag.types import Citation, Conflict, ConflictSide, Context
+from rag.types import Answer, Citation, Conflict, ConflictSide, Context
 
 _NEGATION = re.compile(
     r"\b(no|not|never|none|neither|nor|without|denied|denies|deny|cannot|can't|"
@@ -214,3 +215,136 @@ def missing_sides(conflicts: Sequence[SourceConflict], cited: set[int]) -> list[
         elif c.second in cited and c.first not in cited:
             extra.append(f"{c.first_text} [{c.first}]")
     return list(dict.fromkeys(extra))
+
+
+# Words a quote may start with that read as well in the middle of a sentence, lowercased.
+_LOWER_OK = frozenset("in according the a an but however meanwhile officials yet".split())
+
+
+def reconciled(answer: Answer) -> Answer:
+    """`answer` with each disagreement's every supporting statement among the retrieved
+    passages cited and counted, and a reconciling sentence (`Conflict.summary`) that takes
+    the place of the answer's opening list of sides.
+
+    A passage sides with a value when it disagrees with a side stating another value, as the
+    sides themselves do. The sentence is an article's own account of both sides where one
+    article gives both ("officials said it mentioned X [1]; in contrast, the published text
+    makes no reference to X [4]"), and otherwise what each side says and how many articles say
+    it, newest first.
+    """
+    if not answer.conflicts or all(c.summary for c in answer.conflicts):
+        return answer
+    citations = list(answer.citations)
+    conflicts = []
+    for conflict in answer.conflicts:
+        expanded = conflict
+        while True:  # a side found can be the one the next statement disagrees with
+            found = _more_sides(answer.question, expanded, citations, answer.contexts)
+            if not found:
+                break
+            sides = _newest_first([*expanded.sides, *found])
+            expanded = expanded.model_copy(update={"sides": sides})
+        summary = _summary(expanded, {c.n: c for c in citations})
+        conflicts.append(expanded.model_copy(update={"summary": summary}))
+    # The answer's one-line list of sides (`conflict_note`) gives way to the sentences.
+    text = answer.text.replace(
+        conflict_note(answer.conflicts), " ".join(c.summary for c in conflicts), 1
+    )
+    return answer.model_copy(update={"text": text, "citations": citations, "conflicts": conflicts})
+
+
+def _more_sides(
+    question: str, conflict: Conflict, citations: list[Citation], contexts: Sequence[Context]
+) -> list[ConflictSide]:
+    """Sides stated by retrieved sentences the conflict does not list yet (cited if needed)."""
+    known = {side.citation for side in conflict.sides}
+    found: list[ConflictSide] = []
+    for context in contexts:
+        for start, end in sentence_spans(context.text):
+            sentence = context.text[start:end]
+            value = _side_taken(question, conflict, citations, context, sentence)
+            if value is None:
+                continue
+            cited = _cited(citations, context, context.start + start, context.start + end)
+            if cited.n not in known:
+                known.add(cited.n)
+                found.append(_side(value, cited))
+    return found
+
+
+def _side_taken(
+    question: str,
+    conflict: Conflict,
+    citations: list[Citation],
+    context: Context,
+    sentence: str,
+) -> str | None:
+    quotes = {c.n: c for c in citations}
+    for side in conflict.sides:
+        other = quotes.get(side.citation)
+        if other is None:
+            continue
+        pair = ((context.source_file, sentence), (other.source_file, other.quote))
+        if conflict.kind == "negation":
+            if disagree(question, *pair):
+                return "no" if negates(sentence, question) else "yes"
+        elif value_conflict(question, *pair):
+            diff = value_diff(sentence, other.quote)
+            if diff is not None and diff.second == side.value and diff.first in conflict.values:
+                return diff.first
+    return None
+
+
+def _cited(citations: list[Citation], context: Context, start: int, end: int) -> Citation:
+    """The citation quoting this span (or overlapping it), added to `citations` if none does."""
+    for c in citations:
+        if c.source_file == context.source_file and c.start < end and start < c.end:
+            return c
+    added = quote_citation(len(citations) + 1, context, start, end, context.support or 0.0)
+    citations.append(added)
+    return added
+
+
+def _summary(conflict: Conflict, by_n: dict[int, Citation]) -> str:
+    both = _telling_both(conflict)
+    if both is not None:
+        first, second = (by_n[side.citation] for side in both)
+        opening = second.quote.strip()
+        head = opening.split(" ", 1)[0]
+        if head.lower() in _LOWER_OK:
+            opening = head.lower() + opening[len(head) :]
+        return (
+            f"{first.quote.strip().rstrip('.;,')} [{first.n}]; "
+            f"{opening.rstrip('.;,')} [{second.n}]."
+        )
+    parts = []
+    for value in conflict.values:
+        markers = "".join(f"[{s.citation}]" for s in conflict.sides if s.value == value)
+        count = len(conflict.articles(value))
+        said = value if conflict.kind == "negation" else f"“{value}”"
+        parts.append(
+            f"{count} article{'s' if count > 1 else ''} {_verb(conflict, count)} {said} {markers}"
+        )
+    newest = conflict.sides[0]
+    when = f", from {newest.date:%-d %B %Y}," if newest.date else ""
+    said = newest.value if conflict.kind == "negation" else f"“{newest.value}”"
+    latest = f"the newest{when} says {said} [{newest.citation}]"
+    return f"The articles differ: {'; '.join(parts)}; {latest}."
+
+
+def _verb(conflict: Conflict, count: int) -> str:
+    if conflict.kind == "negation":
+        return "say" if count > 1 else "says"
+    return "give" if count > 1 else "gives"
+
+
+def _telling_both(conflict: Conflict) -> tuple[ConflictSide, ConflictSide] | None:
+    """Two sides from one article that state different values: the article reports the
+    disagreement itself (first side in the article's own order)."""
+    for file in dict.fromkeys(side.source_file for side in conflict.sides):
+        mine = [s for s in conflict.sides if s.source_file == file]
+        for a in mine:
+            for b in mine:
+                if a.value != b.value and a.citation < b.citation:
+                    return a, b
+    return None
