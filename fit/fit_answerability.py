@@ -150,17 +150,24 @@ def _rates(refused: np.ndarray, y: np.ndarray, sets: np.ndarray) -> list[dict[st
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Collect features, cross-validate, fit, write the model and a report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fit_parser(doc: str, model_path: Path) -> argparse.ArgumentParser:
+    """The options both fitting scripts take: the bench, the extra question sets, the held-out
+    articles, the store, where the model and the report go, rows saved by an earlier run."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--extra", type=Path, nargs="*", default=[PARAPHRASE])
     parser.add_argument("--held-out", nargs="*", default=list(HELD_OUT), help="articles")
     parser.add_argument("--store", type=Path, default=None, help="build or reuse this store")
-    parser.add_argument("--max-false-refusals", type=float, default=0.03)
-    parser.add_argument("--model-out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--model-out", type=Path, default=model_path)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--reuse", type=Path, default=None, help="feature rows saved by a run")
+    parser.add_argument("--reuse", type=Path, default=None, help="rows saved by a run")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Collect features, cross-validate, fit, write the model and a report."""
+    parser = fit_parser(__doc__ or "", MODEL_PATH)
+    parser.add_argument("--max-false-refusals", type=float, default=0.03)
     args = parser.parse_args(argv)
     fitting, held = fitting_questions(args.bench, args.extra, args.held_out)
     questions = fitting + held

@@ -19,25 +19,19 @@ sentence holds an answer and comes from the gold file. Refits on everything and 
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from bench.common import (
-    DEFAULT_BENCH,
-    HELD_OUT,
-    PARAPHRASE,
-    RESULTS,
     fitting_questions,
     print_table,
 )
 from bench.harness import indexed
-from fit.fit_answerability import fitted, standardiser
+from fit.fit_answerability import fit_parser, fitted, standardiser
 from rag import Pipeline
 from rag.answering.compose import lead_pool
 from rag.answering.ranking import DEPTH, FEATURES, MODEL_PATH, features
@@ -176,15 +170,7 @@ def _orders(sets: list[dict[str, Any]], ranker: list[int], label: str) -> list[d
 
 def main(argv: list[str] | None = None) -> int:
     """Collect candidates, cross-validate, fit, write the model and a report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bench", nargs="?", type=Path, default=DEFAULT_BENCH)
-    parser.add_argument("--extra", type=Path, nargs="*", default=[PARAPHRASE])
-    parser.add_argument("--held-out", nargs="*", default=list(HELD_OUT), help="articles")
-    parser.add_argument("--store", type=Path, default=None, help="build or reuse this store")
-    parser.add_argument("--model-out", type=Path, default=MODEL_PATH)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--reuse", type=Path, default=None, help="candidate rows saved by a run")
-    args = parser.parse_args(argv)
+    args = fit_parser(__doc__ or "", MODEL_PATH).parse_args(argv)
     fitting, held = fitting_questions(args.bench, args.extra, args.held_out)
     questions = [q for q in fitting + held if not q.get("is_impossible")]
     if args.reuse is not None and args.reuse.exists():
