@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from rag.answering import Answerer, Asked
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.checks import check_question, check_top_k
@@ -166,7 +168,19 @@ class Pipeline:
         """The chunks that best match `question`, best first."""
         question = check_question(question)
         count = check_top_k(top_k, self.settings.top_k)
-        return self.retriever.retrieve(question, count, Filters.coerce(filters))
+        return self._one_per_story(question, count, Filters.coerce(filters))
+
+    def _one_per_story(
+        self, search: str, top_k: int, filters: Filters | None, vector: np.ndarray | None = None
+    ) -> list[Context]:
+        """The best `top_k` chunks, copies of one story counted once: when copies were dropped,
+        retrieval goes deeper to fill the room they left (otherwise it is the plain top k)."""
+        found = self.retriever.retrieve(search, top_k, filters, vector)
+        contexts = self.stories.one_per_story(found, top_k)
+        if len(contexts) == len(found):
+            return contexts
+        deeper = self.retriever.retrieve(search, 2 * top_k, filters, vector)
+        return self.stories.one_per_story(deeper, top_k)
 
     def answer(
         self,
@@ -231,9 +245,7 @@ class Pipeline:
         started = time.perf_counter()
         search, condensing = self._standalone(question, turns)
         vector = self.retriever.embed_query(search)
-        # Copies of one story count once: retrieved deeper, so the copies dropped leave room.
-        found = self.retriever.retrieve(search, 2 * top_k, filters, vector)
-        contexts = self.stories.one_per_story(found, top_k)
+        contexts = self._one_per_story(search, top_k, filters, vector)
         answer = Answer(
             question=question,
             text="",

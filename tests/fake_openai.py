@@ -137,8 +137,11 @@ class FakeOpenAI:
                 self.end_headers()
                 self._event(_chunk(model, {"content": reply.text}, None))
                 stop_at = time.monotonic() + reply.hold
+                poller = select.poll()
+                poller.register(self.connection, select.POLLIN)
                 while time.monotonic() < stop_at:
-                    ready, _, _ = select.select([self.connection], [], [], 0.05)
+                    # poll, not select: a long test run's descriptors pass select's 1,024
+                    ready = poller.poll(50)
                     if ready and not self.connection.recv(1):
                         fake.disconnects.append(time.monotonic())
                         return

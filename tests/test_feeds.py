@@ -216,7 +216,7 @@ def test_min_interval_back_off_errors_slow_servers_and_the_per_run_cap(
 
 def test_subscriptions_refuse_private_addresses_and_unknown_feeds(tmp_path: Path) -> None:
     settings = Settings(chroma_path=tmp_path / "chroma", upload_dir=tmp_path / "uploads")
-    with pytest.raises(BadInputError, match="private or local address"):
+    with pytest.raises(BadInputError, match="local or intranet address"):
         add_feed(settings, "http://127.0.0.1:9/feed.rss")
     with pytest.raises(BadInputError, match="only http"):
         add_feed(settings, "file:///etc/passwd")

@@ -100,15 +100,22 @@ def example_questions(files: list[IndexedFile], k: int = 4) -> list[str]:
 # Questions asked of each name; a starter is shown only if the index answers it.
 _ASKED = ("What did {name} say?", "What did {name} do?", "Who is {name}?")  # a person's name
 _ASKED_PLACE = ("What happened in {name}?",)  # one word: a place or organisation
-_STARTERS: dict[str, list[str]] = {}  # by corpus stamp: checked once per index version
+_STARTERS: dict[str, list[str]] = {}  # by pipeline and corpus stamp: once per index version
 
 
 def starters(pipeline: Pipeline, corpus: CorpusInfo, k: int = 4) -> list[str]:
     """Up to `k` questions about the names the corpus titles use most, each one asked of the
     index first and kept only if it is answered (a starter never leads to a refusal); at most
     one per name. Checked once per version of the index."""
-    stamp = f"{corpus.last_indexed}:{corpus.chunks}:{len(corpus.files)}"
+    # Per pipeline too: the same index answers differently offline and through a model.
+    stamp = (
+        f"{id(pipeline)}:{pipeline.mode}:{corpus.last_indexed}:{corpus.chunks}:{len(corpus.files)}"
+    )
     if stamp not in _STARTERS:
+        # Checked offline whatever the mode: a page load never costs model calls.
+        if pipeline.mode != "extractive":
+            offline = pipeline.settings.model_copy(update={"answer_mode": "extractive"})
+            pipeline = Pipeline.from_settings(offline, embedder=pipeline.embedder)
         chosen: list[str] = []
         shared = len(corpus.files) >= 3  # a name one title uses is that article's subject
         for name in title_names(corpus.files, 2 * k):
