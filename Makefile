@@ -38,8 +38,8 @@ test: lint ## lint, then every test (what CI runs)
 	$(PY) -m pytest
 
 # The edit loop: the tests not marked slow (servers, subprocesses, large indexes, the browser).
-test-fast: lint ## lint, then the tests not marked slow
-	$(PY) -m pytest -m 'not slow and not llm'
+test-fast: lint ## lint, then the tests not marked slow, on every core
+	$(PY) -m pytest -m 'not slow and not llm' -n auto
 
 docs: setup ## regenerate .env.example, the settings table and the CLI help in docs/
 	$(PY) -m scripts.gen_docs

@@ -57,6 +57,7 @@ def test_segmented_chunks_cover_the_file_exactly() -> None:
     assert all(i in covered for i in body_words)
 
 
+@pytest.mark.slow  # a large file
 def test_a_large_file_is_written_in_pieces_and_completes(
     corpus_copy: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,6 +93,7 @@ def test_a_large_file_is_written_in_pieces_and_completes(
     assert "big.txt" in again.unchanged and again.chunks_written == 0
 
 
+@pytest.mark.slow  # a large file
 def test_a_run_killed_inside_a_large_file_is_completed_next_time(
     corpus_copy: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from evals.feedback import entries, feedback_path
 from index import build_index
 from rag import Settings
 from tests.fake_openai import FakeOpenAI
+from tests.support import ROOT
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 ARTICLES = str(Path(__file__).resolve().parents[1] / "ui" / "articles_page.py")
@@ -403,3 +404,17 @@ def test_the_uploader_takes_every_indexed_format(app_env: None) -> None:
     uploader = at.get("file_uploader")[0]
     wanted = {".html", ".pdf", ".docx", ".jsonl", ".rss", ".md", ".txt"}
     assert wanted <= set(uploader.proto.type)
+
+
+def test_the_uploader_bound_is_the_same_for_rag_ui_and_streamlit_run() -> None:
+    """`streamlit run ui/app.py` reads .streamlit/config.toml; `rag ui` passes ui.serve.OPTIONS:
+    both let a file over the corpus limit reach the page, which lists it as refused."""
+    import tomllib
+
+    from rag.store.corpus import MAX_UPLOAD_BYTES
+    from ui.serve import OPTIONS
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    bound = int(OPTIONS[OPTIONS.index("--server.maxUploadSize") + 1])
+    assert config["server"]["maxUploadSize"] == bound
+    assert bound * 2**20 > 2 * MAX_UPLOAD_BYTES

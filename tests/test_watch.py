@@ -52,7 +52,15 @@ def _start(folder: Path, settings: Settings, **env: str) -> subprocess.Popen[str
         "--settle",
         "0.5",
     ]
-    return subprocess.Popen(command, env=clean, stdout=subprocess.PIPE, text=True)
+    # Ctrl-C must reach the watcher even when the tests run in the background (a
+    # non-interactive shell starts background jobs with SIGINT ignored, and children inherit it).
+    return subprocess.Popen(
+        command, env=clean, stdout=subprocess.PIPE, text=True, preexec_fn=_default_interrupt
+    )
+
+
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _lines(process: subprocess.Popen[str]) -> Iterator[str]:
@@ -88,6 +96,7 @@ def folder(tmp_path: Path) -> tuple[Path, Settings]:
     return corpus, settings
 
 
+@pytest.mark.slow  # a watcher process, many files
 def test_watch_indexes_new_changed_and_removed_files_for_a_running_reader(
     folder: tuple[Path, Settings],
 ) -> None:
@@ -127,6 +136,7 @@ def test_watch_indexes_new_changed_and_removed_files_for_a_running_reader(
         watcher.wait(timeout=30)
 
 
+@pytest.mark.slow  # a watcher process, many files
 def test_a_watcher_killed_mid_run_loses_nothing_when_started_again(
     folder: tuple[Path, Settings],
 ) -> None:
@@ -157,6 +167,7 @@ def test_a_watcher_killed_mid_run_loses_nothing_when_started_again(
         again.wait(timeout=30)
 
 
+@pytest.mark.slow  # a second process
 def test_a_reader_finds_chunks_another_process_added_on_the_dense_side_too(
     folder: tuple[Path, Settings],
 ) -> None:

@@ -401,7 +401,8 @@ def _stream(
     with body.container():
         st.caption("Draft, not yet checked against the articles…")
         st.write_stream(pieces())
-    answer = final[-1]
+    # Reconciled before the status counts its passages: a disagreement's every side is cited.
+    answer = reconciled(final[-1])
     if answer.refused:
         status.update(label="Nothing in the articles answers this", state="error")
     elif answer.confidence == "related":

@@ -24,13 +24,17 @@ from rag.store.corpus import MAX_UPLOAD_BYTES
 from ui.state import load_settings, warm
 
 APP = Path(__file__).resolve().parent / "app.py"
-# Streamlit's own checks: the developer toolbar hidden, and the uploader refusing what the
-# corpus would refuse anyway (its megabytes are MiB, rounded up so the corpus limit decides).
+# The uploader takes files up to this many times the corpus limit, so a file over the limit
+# reaches the page and is listed among the results with its size and the limit (the widget's
+# own refusal shows only on the file's chip). Larger ones the widget refuses: a page never
+# holds a huge file in memory.
+UPLOAD_WIDGET_FACTOR = 5
+# Streamlit's own checks: the developer toolbar hidden, and the uploader's bound (MiB).
 OPTIONS = [
     "--client.toolbarMode",
     "viewer",
     "--server.maxUploadSize",
-    str(math.ceil(MAX_UPLOAD_BYTES / 2**20)),
+    str(math.ceil(UPLOAD_WIDGET_FACTOR * MAX_UPLOAD_BYTES / 2**20)),
     "--browser.gatherUsageStats",
     "false",
 ]

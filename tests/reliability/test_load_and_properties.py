@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ def _key(answer) -> tuple:  # type: ignore[no-untyped-def]
     return (answer.text, tuple(answer.citations), answer.refused)
 
 
+@pytest.mark.slow  # load: eight threads
 def test_eight_threads_give_the_sequential_answers(sample_settings: Settings) -> None:
     pipeline = Pipeline.from_settings(sample_settings)
     work = [QUESTIONS[i % len(QUESTIONS)] for i in range(200)]

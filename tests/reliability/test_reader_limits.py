@@ -49,6 +49,7 @@ except BadInputError as exc:
 """
 
 
+@pytest.mark.slow  # a child process per file
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_hostile_file_is_refused_naming_the_limit(tmp_path: Path, name: str) -> None:
     make, limit, reason = HOSTILE[name]
@@ -82,6 +83,7 @@ def test_the_time_budget_refuses_a_slow_file(
         read_articles(path.name, path)
 
 
+@pytest.mark.slow  # `rag index` in a child process
 def test_rag_index_skips_hostile_files_with_one_line_each(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

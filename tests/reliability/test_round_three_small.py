@@ -38,6 +38,7 @@ def public_dir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # `rag index` as another user
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root")
 def test_rag_index_on_a_read_only_store_says_read_only(
     corpus_copy: tuple[Path, Settings], public_dir: Path
