@@ -1,6 +1,6 @@
 """Adding and removing uploaded articles, as the chat, `rag add` and the HTTP API do it.
 
-Files are saved by `rag.corpus.save_upload` (type, size and name rules), pages by
+Files are saved by `rag.store.corpus.save_upload` (type, size and name rules), pages by
 `index.fetch.fetch_page` (the download rules); then the corpus and upload folders are indexed
 again, so the store follows the folders. Only uploads can be removed: the corpus folder is the
 operator's.
