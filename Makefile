@@ -11,7 +11,7 @@ help:
 		| expand -t 24
 
 .DEFAULT_GOAL := help
-.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-claims bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract bench-watch bench-duplicates fit-answerability fit-sentence-ranker clean
+.PHONY: help setup index run test test-fast test-llm lint docs docs-serve format eval bench-llm bench-claims bench-ingest bench-query-scale bench-retrieval bench-citations bench-ui bench-load bench-api bench-startup bench-answers bench-conflicts bench-extract bench-watch bench-duplicates fit-answer-encoder fit-answerability fit-sentence-ranker clean
 
 setup: $(VENV)/.installed ## create .venv and install the package with the dev extra
 
@@ -96,11 +96,25 @@ bench-conflicts: setup ## planted disagreements, false alarms
 
 # Refit rag/assets/answerability.json on squad-dev (leave-one-article-out CV figures).
 fit-answerability: setup ## refit rag/assets/answerability.json
-	$(PY) -m fit.fit_answerability $(BENCH)
+	$(PY) -m fit.fit_answerability $(BENCH) $(ENCODERS)
 
 # Refit rag/assets/sentence_ranker.json on squad-dev (leave-one-article-out CV figures).
 fit-sentence-ranker: setup ## refit rag/assets/sentence_ranker.json
-	$(PY) -m fit.fit_sentence_ranker $(BENCH)
+	$(PY) -m fit.fit_sentence_ranker $(BENCH) $(ENCODERS)
+
+# The answer encoder is fine-tuned with torch, which the product never imports: a separate
+# environment (the CPU build of torch; plain `pip install torch` pulls GBs of CUDA wheels).
+TRAIN_VENV ?= .venv-train
+ENCODERS = $(if $(wildcard build/encoders/folds.json),--encoders build/encoders)
+$(TRAIN_VENV)/.installed: fit/requirements-train.txt
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install --quiet -r fit/requirements-train.txt
+	touch $@
+
+# Then refit the ranker and answerability on its cross-fitted folds (build/encoders).
+fit-answer-encoder: setup $(TRAIN_VENV)/.installed ## refit rag/assets/answer_encoder.onnx (~30 min)
+	$(PY) -m fit.answer_pairs $(BENCH)
+	$(TRAIN_VENV)/bin/python fit/fit_answer_encoder.py --cross-fit build/encoders
 
 # `rag watch`: file landed -> answerable (singles, a burst of 1,000), the watcher's idle CPU.
 bench-watch: setup ## rag watch: landed -> answerable, idle CPU

@@ -19,6 +19,7 @@ from index import build_index
 from rag import Pipeline, Settings
 from rag.answering.answerability import features
 from rag.answering.extractive import kind_missing
+from rag.answering.reader import AnswerEncoder, encoder_in_use
 
 
 @contextlib.contextmanager
@@ -43,19 +44,23 @@ def feature_rows(pipeline: Pipeline, questions: list[dict[str, Any]]) -> list[li
 
 
 def gated_feature_rows(
-    pipeline: Pipeline, questions: list[dict[str, Any]]
+    pipeline: Pipeline,
+    questions: list[dict[str, Any]],
+    encoders: dict[str, AnswerEncoder] | None = None,
 ) -> list[tuple[list[float], bool]]:
     """Per question: its answerability features, and whether the answerer refuses it anyway
-    because the kind of answer it asks for is in none of the best sentences."""
+    because the kind of answer it asks for is in none of the best sentences. `encoders`: the
+    answer encoder for each article's questions (the shipped one for the others)."""
     rows = []
     top_k = pipeline.settings.top_k
     for q in tqdm(questions, desc="features", unit="q", leave=False):
-        vector = pipeline.retriever.embed_query(q["question"])
-        contexts = pipeline.retriever.retrieve(q["question"], top_k, None, vector)
-        ranked = pipeline.scorer.candidates(q["question"], vector, contexts)
-        rows.append(
-            (features(q["question"], ranked, contexts), kind_missing(q["question"], ranked))
-        )
+        with encoder_in_use((encoders or {}).get(str(q.get("article", "")))):
+            vector = pipeline.retriever.embed_query(q["question"])
+            contexts = pipeline.retriever.retrieve(q["question"], top_k, None, vector)
+            ranked = pipeline.scorer.candidates(q["question"], vector, contexts)
+            rows.append(
+                (features(q["question"], ranked, contexts), kind_missing(q["question"], ranked))
+            )
     return rows
 
 

@@ -35,6 +35,7 @@ from bench.common import (
 from bench.harness import gated_feature_rows, indexed
 from rag import Pipeline
 from rag.answering.answerability import FEATURES, MODEL_PATH
+from rag.answering.reader import AnswerEncoder
 
 VERSION = 1
 L2 = 1.0
@@ -161,7 +162,25 @@ def fit_parser(doc: str, model_path: Path) -> argparse.ArgumentParser:
     parser.add_argument("--model-out", type=Path, default=model_path)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--reuse", type=Path, default=None, help="rows saved by a run")
+    parser.add_argument(
+        "--encoders",
+        type=Path,
+        default=None,
+        help="cross-fitted answer encoders (folds.json: article -> ONNX file beside it), so "
+        "no question's features come from an encoder fitted on its article",
+    )
     return parser
+
+
+def cross_fitted(folder: Path | None) -> dict[str, AnswerEncoder]:
+    """The answer encoder to use for each article's questions (none: the shipped one)."""
+    if folder is None:
+        return {}
+    folds = json.loads((folder / "folds.json").read_text(encoding="utf-8"))
+    loaded: dict[str, AnswerEncoder] = {}
+    for name in set(folds.values()):
+        loaded[name] = AnswerEncoder(folder / name)
+    return {article: loaded[name] for article, name in folds.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         collected = [(r, bool(g)) for r, g in json.loads(args.reuse.read_text())]
     else:
         with indexed(args.bench / "articles", args.store) as settings:
-            collected = gated_feature_rows(Pipeline.from_settings(settings), questions)
+            collected = gated_feature_rows(
+                Pipeline.from_settings(settings), questions, cross_fitted(args.encoders)
+            )
         if args.reuse is not None:
             args.reuse.write_text(json.dumps(collected))
     x_all = np.array([r for r, _ in collected], dtype=np.float64)

@@ -31,10 +31,11 @@ from bench.common import (
     print_table,
 )
 from bench.harness import indexed
-from fit.fit_answerability import fit_parser, fitted, standardiser
+from fit.fit_answerability import cross_fitted, fit_parser, fitted, standardiser
 from rag import Pipeline
 from rag.answering.compose import lead_pool
 from rag.answering.ranking import DEPTH, FEATURES, MODEL_PATH, features
+from rag.answering.reader import AnswerEncoder, encoder_in_use
 from rag.retrieval.scoring import Evidence
 from rag.text.answertype import has_type
 
@@ -72,29 +73,38 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower()).strip()
 
 
-def collect(pipeline: Pipeline, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per question: the candidate rows, their labels and sources (answerable questions)."""
+def collect(
+    pipeline: Pipeline,
+    questions: list[dict[str, Any]],
+    encoders: dict[str, AnswerEncoder] | None = None,
+) -> list[dict[str, Any]]:
+    """Per question: the candidate rows, their labels and sources (answerable questions);
+    `encoders` as `bench.harness.gated_feature_rows` takes them."""
     out = []
-    top_k = pipeline.settings.top_k
     for q in tqdm(questions, desc="sentences", unit="q", leave=False):
-        vector = pipeline.retriever.embed_query(q["question"])
-        contexts = pipeline.retriever.retrieve(q["question"], top_k, None, vector)
-        pool = lead_pool(pipeline.scorer.candidates(q["question"], vector, contexts))
-        if not pool:
-            continue
-        answers = [_norm(a) for a in q["answers"] if a.strip()]
-        heads = pool[:DEPTH]
-        out.append(
-            {
-                "article": str(q.get("article", "")),
-                "set": str(q.get("set", "")),
-                "rows": features(q["question"], pool),
-                "hit": [any(a in _norm(ev.text) for a in answers) for ev in heads],
-                "gold": [ev.context.source_file == q.get("gold_source") for ev in heads],
-                "typed": _position(typed_lead(q["question"], pool), heads),
-            }
-        )
+        with encoder_in_use((encoders or {}).get(str(q.get("article", "")))):
+            row = _collect_one(pipeline, q)
+        if row is not None:
+            out.append(row)
     return out
+
+
+def _collect_one(pipeline: Pipeline, q: dict[str, Any]) -> dict[str, Any] | None:
+    vector = pipeline.retriever.embed_query(q["question"])
+    contexts = pipeline.retriever.retrieve(q["question"], pipeline.settings.top_k, None, vector)
+    pool = lead_pool(pipeline.scorer.candidates(q["question"], vector, contexts))
+    if not pool:
+        return None
+    answers = [_norm(a) for a in q["answers"] if a.strip()]
+    heads = pool[:DEPTH]
+    return {
+        "article": str(q.get("article", "")),
+        "set": str(q.get("set", "")),
+        "rows": features(q["question"], pool),
+        "hit": [any(a in _norm(ev.text) for a in answers) for ev in heads],
+        "gold": [ev.context.source_file == q.get("gold_source") for ev in heads],
+        "typed": _position(typed_lead(q["question"], pool), heads),
+    }
 
 
 TYPE_SHARE = 0.9  # the rule before the ranker: a sentence holding the expected answer type
@@ -177,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         all_sets = json.loads(args.reuse.read_text())
     else:
         with indexed(args.bench / "articles", args.store) as settings:
-            all_sets = collect(Pipeline.from_settings(settings), questions)
+            all_sets = collect(
+                Pipeline.from_settings(settings), questions, cross_fitted(args.encoders)
+            )
         if args.reuse is not None:
             args.reuse.write_text(json.dumps(all_sets))
     sets = [s for s in all_sets if s["article"] not in args.held_out]

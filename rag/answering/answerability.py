@@ -2,7 +2,8 @@
 
 A logistic model over cheap features (support scores and margins, word alignment of the
 question with the best sentences, coverage of its names and numbers, the expected answer
-type, negation and antonym flips). Its coefficients are fitted on the squad-dev bench with
+type, negation and antonym flips, and the answer encoder's best cosine and its margin over the
+second: `rag.answering.reader`). Its coefficients are fitted on the squad-dev bench with
 cross-validation by `fit/fit_answerability.py` and shipped as a small versioned JSON file
 (`rag/assets/answerability.json`), evaluated here with numpy.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answering.reader import default_encoder
 from rag.retrieval.scoring import Evidence
 from rag.text.align import NEGATION as _NEGATION
 from rag.text.align import align, missing_everywhere
@@ -27,6 +29,7 @@ from rag.types import Context
 MODEL_PATH = Path(__file__).parents[1] / "assets" / "answerability.json"
 TOP_SENTENCES = 3  # alignment is taken over the best few sentences, not the first alone
 TOP_CONTEXTS = 3
+READ_SENTENCES = 10  # the answer encoder reads the best this many (the ranker's depth)
 
 FEATURES = (
     "support_1",
@@ -50,6 +53,8 @@ FEATURES = (
     "asks_other",
     "fusion_margin",
     "support_x_matched",
+    "reader_best",
+    "reader_margin",
 )
 
 
@@ -64,6 +69,10 @@ def features(question: str, ranked: Sequence[Evidence], contexts: Sequence[Conte
     supports = sorted({c.support or 0.0 for c in contexts[:TOP_CONTEXTS]}, reverse=True)
     second = ranked[1].score if len(ranked) > 1 else 0.0
     kind = expected_type(question)
+    read = sorted(
+        default_encoder().similarities(question, [ev.text for ev in ranked[:READ_SENTENCES]]),
+        reverse=True,
+    )
     return [
         ranked[0].score,
         second,
@@ -86,6 +95,8 @@ def features(question: str, ranked: Sequence[Evidence], contexts: Sequence[Conte
         float(kind is None),
         contexts[0].score - contexts[1].score if len(contexts) > 1 else 1.0,
         ranked[0].score * best.matched,
+        float(read[0]),
+        float(read[0] - read[1]) if len(read) > 1 else float(read[0]),
     ]
 
 

@@ -178,7 +178,8 @@ def compose_extract(
 ) -> list[Quote]:
     """The quotes of a list, summary or timeline answer, in reading order.
 
-    A list takes the best sentence of each source (one item per article); a summary and a
+    A list takes the best sentence of each source (one item per article) that looks nearly
+    as much like an answer as the first (`ANSWER_MARGIN`); a summary and a
     timeline take sentences by maximal marginal relevance across the articles. A short
     sentence that introduces a topic ("Reactions were varied.") brings the one after it,
     which says what the reactions were. Summaries and timelines are put in the order of
@@ -190,7 +191,7 @@ def compose_extract(
     floor = pool[0].score * EXTRACT_FLOOR
     pool = [ev for ev in pool if ev.score >= floor]
     if shape == "list":
-        picked = _per_source(question, pool)
+        picked = _per_source(question, pool, margin=ANSWER_MARGIN)
     elif shape == "timeline":
         picked = _per_source(question, pool, MAX_ITEMS + 1)
     else:
@@ -211,8 +212,12 @@ def compose_extract(
     return quotes
 
 
-def _per_source(question: str, pool: list[Evidence], most: int = MAX_ITEMS) -> list[Evidence]:
-    """The most answer-like sentence of each source file, best first."""
+def _per_source(
+    question: str, pool: list[Evidence], most: int = MAX_ITEMS, margin: float = 99.0
+) -> list[Evidence]:
+    """The most answer-like sentence of each source file, best first; with a `margin`, a
+    source whose best looks much less like an answer than the first (log-odds) adds no item:
+    a list of one real item beats one padded with filler."""
     scored = dict((id(ev), x) for ev, x in default_ranker().scored(question, pool))
     best: dict[str, Evidence] = {}
     for ev in pool:
@@ -220,7 +225,8 @@ def _per_source(question: str, pool: list[Evidence], most: int = MAX_ITEMS) -> l
         if mine is None or scored.get(id(ev), -99.0) > scored.get(id(mine), -99.0):
             best[ev.context.source_file] = ev
     order = sorted(best.values(), key=lambda ev: -scored.get(id(ev), ev.score - 99.0))
-    return order[:most]
+    top = scored.get(id(order[0]), -99.0) if order else -99.0
+    return [ev for ev in order if scored.get(id(ev), -99.0) >= top - margin][:most]
 
 
 def _mmr(question: str, pool: list[Evidence], scorer: SentenceScorer) -> list[Evidence]:

