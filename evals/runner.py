@@ -26,6 +26,8 @@ from rag.pipeline import Pipeline
 from rag.types import Answer
 
 DEFAULT_RUNS = Path("evals/results/runs")
+# What `make bench-ui` (`bench/ui.py`) last measured in a browser, beside the runs.
+BROWSER_TIMINGS = DEFAULT_RUNS.parent / "ui.json"
 EVAL_STORE = Path(".rag/evals/chroma")
 
 Progress = Callable[[int, int], None]
@@ -247,3 +249,19 @@ def iter_runs(root: Path = DEFAULT_RUNS) -> Iterator[Path]:
     if root.is_dir():
         found = [p.parent for p in root.glob("*/summary.json")]
         yield from sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def reader_wait(path: Path = BROWSER_TIMINGS) -> tuple[float, float, str] | None:
+    """(later answers' median, first answer, date measured) from `make bench-ui`'s JSON, or
+    None when there is none or it does not read as one (a file of any shape may be there)."""
+    try:
+        if path.stat().st_size > 100_000:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        later, first = float(data["later_answers_median_s"]), float(data["first_answer_s"])
+        when = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).strftime("%Y-%m-%d")
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if not (0 < later < 3600 and 0 < first < 3600):
+        return None
+    return later, first, when

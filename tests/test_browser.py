@@ -305,3 +305,30 @@ def test_upload_is_indexed_cited_and_never_run_as_html(page: object, tmp_path: P
     ).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     assert page.evaluate("window.__pwned === undefined")  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "upload-escaped.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_shapes_follow_ups_and_trust_words_are_shown(page: Any) -> None:
+    """An overview is said to be quoted extracts, with the low-confidence status; an extractive
+    card says how well its passage answers instead of "supported"; a follow-up shows what was
+    searched for."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    _ask(page, "Summarize what the articles say about the letter.")
+    answer = _answer(page, 1)
+    text = answer.inner_text()
+    assert "\nFrom the articles (quoted, not a written summary):\n- " in text
+    assert sum(line.startswith("- ") for line in text.splitlines()) >= 2  # one line per quote
+    status = page.get_by_text("they may not answer this")  # the status line's label
+    status.first.wait_for(timeout=10_000)
+    sources = page.locator("details.rag-sources").first
+    sources.locator("summary").first.click()
+    assert "related, may not answer the question" in sources.inner_text()
+    assert "supported" not in sources.inner_text().lower()
+    page.screenshot(path=str(ARTIFACTS / "answer-summary.png"), full_page=True)
+    _ask(page, "What did Zelenskyy call the letter?")
+    _answer(page, 2)
+    _ask(page, "And what did Putin do with it?")
+    _answer(page, 3)
+    searched = page.get_by_text("Searched for:").last
+    searched.wait_for(timeout=30_000)
+    assert "Zelenskyy" in searched.inner_text() or "letter" in searched.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "follow-up-searched-for.png"), full_page=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from evals import run_suite
 from evals.feedback import feedback_path, record
-from evals.runner import DEFAULT_RUNS
+from evals.runner import BROWSER_TIMINGS, DEFAULT_RUNS, reader_wait
 from rag import Answer, Settings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ui" / "evals_page.py")
@@ -97,3 +98,37 @@ def test_page_exports_readers_feedback_as_a_suite() -> None:
     assert not at.exception
     assert any("0 helpful, 1 not helpful" in e.label for e in at.expander)
     assert any(b.label == "Export feedback as a suite" for b in at.get("download_button"))
+
+
+def test_page_shows_what_a_reader_waits_once_bench_ui_measured_it(
+    tmp_path: Path, sample_settings: Settings
+) -> None:
+    suite = write_suite(tmp_path, sample_settings)
+    shared = {"chroma_path": sample_settings.chroma_path, "collection": sample_settings.collection}
+    run_suite(suite, mode="extractive", out=DEFAULT_RUNS / "a", progress=False, **shared)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert any("`make bench-ui` times that" in c.value for c in at.caption)
+    timings = {"later_answers_median_s": 0.512, "first_answer_s": 2.9, "first_page_ready_s": 2.4}
+    BROWSER_TIMINGS.write_text(json.dumps(timings), encoding="utf-8")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    waits = [c.value for c in at.caption if "What a reader waits" in c.value]
+    assert waits and "**0.51 s** for later answers" in waits[0] and "2.90 s" in waits[0]
+
+
+def test_a_bench_ui_file_that_does_not_read_as_one_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "ui.json"
+    assert reader_wait(path) is None  # absent
+    for text in [
+        "not json",
+        "[1, 2]",
+        '{"later_answers_median_s": "x", "first_answer_s": 1}',
+        '{"later_answers_median_s": -1, "first_answer_s": 1}',
+        '{"later_answers_median_s": 1e308, "first_answer_s": 1}',
+        '{"first_answer_s": 1}',
+        " " * 200_000,
+    ]:
+        path.write_text(text, encoding="utf-8")
+        assert reader_wait(path) is None, text
+    path.write_text('{"later_answers_median_s": 0.5, "first_answer_s": 3}', encoding="utf-8")
+    assert reader_wait(path) is not None

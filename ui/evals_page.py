@@ -14,7 +14,7 @@ from evals.feedback import Feedback, entries, export_suite, feedback_path
 from evals.local import attempt
 from evals.metrics import METRICS
 from evals.report import Report, compare_runs, load_run, metric_rows
-from evals.runner import DEFAULT_RUNS, iter_runs
+from evals.runner import DEFAULT_RUNS, iter_runs, reader_wait
 from rag import RagError, Settings
 
 SUITES = Path(__file__).resolve().parents[1] / "evals" / "suites"
@@ -135,11 +135,22 @@ def scorecard(report: Report) -> None:
 
 def _waits(rows: list[dict[str, Any]]) -> None:
     times = sorted(r["latency_s"] for r in rows if r["status"] == "ok")
-    if times:
+    if not times:
+        return
+    computed = f"Median {times[len(times) // 2]:.2f} s to compute an answer."
+    waited = reader_wait()
+    if waited is None:
         st.caption(
-            f"Median {times[len(times) // 2]:.2f} s to compute an answer. A reader in the chat "
-            "also waits for the page to draw it: `make bench-ui` times that in a browser."
+            f"{computed} A reader in the chat also waits for the page to draw it: "
+            "`make bench-ui` times that in a browser, and its figures then show here."
         )
+        return
+    later, first, when = waited
+    st.caption(
+        f"{computed} What a reader waits in the chat, Enter to the finished answer with its "
+        f"sources (`make bench-ui`, {when}): **{later:.2f} s** for later answers (median), "
+        f"{first:.2f} s for the first answer from opening the page."
+    )
 
 
 def show_comparison(report: Report) -> None:
