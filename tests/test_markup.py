@@ -177,3 +177,16 @@ def test_a_title_told_apart_by_its_date_drops_it_where_the_date_is_printed_besid
     assert untagged("Melania writes… (16 Aug 2025)", day) == "Melania writes…"
     assert untagged("Melania writes… (BBC, 16 Aug 2025)", day) == "Melania writes… (BBC)"
     assert untagged("Melania writes… (17 Aug 2025)", day) == "Melania writes… (17 Aug 2025)"
+
+
+def test_an_extracts_lines_are_a_list_and_stay_escaped() -> None:
+    cited = [_citation(1, "One."), _citation(2, "Two.")]
+    text = f"From the articles:\n- One {HOSTILE} [1].\n- Two [2].\nAfter."
+    html = answer_html(text, cited, "a1")
+    assert html.count("<li>") == 2 and html.count('<ul class="rag-items">') == 1
+    assert "From the articles:\n<ul" in html and "</ul>After." in html
+    assert "<img" not in html and "&lt;img" in html
+    assert html.count('class="rag-chip"') == 2
+    assert "- One" not in html  # the dash became the bullet
+    plain = answer_html("A line.\nAnother - not an item.", cited, "a2")
+    assert "<ul" not in plain and "A line.\nAnother - not an item." in plain

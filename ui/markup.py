@@ -22,6 +22,8 @@ _SENTENCE_START = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=\S)")
 # The highlight is dark text on pale yellow (15:1); chips are white on dark blue (8.6:1).
 STYLE = """<style>
 .rag-answer,.rag-user{white-space:pre-wrap;line-height:1.6;margin:0}
+.rag-items{white-space:normal;margin:.2rem 0 0 1.2rem;padding:0}
+.rag-items li{margin:.15rem 0}
 .rag-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);
   white-space:nowrap}
 .rag-chip{position:relative;display:inline-block;min-width:1.4em;padding:0 .35em;margin:0 .1em;
@@ -182,9 +184,30 @@ def original_link(c: Citation) -> str:
 
 def answer_html(text: str, citations: list[Citation], aid: str) -> str:
     """The answer's text, escaped, its [n] markers turned into chips that link to source n and
-    show its quote, title and date on hover or keyboard focus."""
+    show its quote, title and date on hover or keyboard focus; the "- " lines of an extract
+    (a list, summary or timeline answer) as a bulleted list."""
     label = '<span class="rag-sr">Assistant: </span>'  # Streamlit's messages have no role label
-    return f'<div class="rag-answer" id="answer-{aid}">{label}{chipped(text, citations, aid)}</div>'
+    body = _with_lists(text, citations, aid)
+    return f'<div class="rag-answer" id="answer-{aid}">{label}{body}</div>'
+
+
+def _with_lists(text: str, citations: list[Citation], aid: str) -> str:
+    """`text` chipped, each run of lines starting "- " a <ul> (the list's own markup carries
+    the line breaks: no newline is left beside it for pre-wrap to draw)."""
+    out: list[str] = []
+    items: list[str] = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("- "):
+            items.append(f"<li>{chipped(line[2:], citations, aid)}</li>")
+            continue
+        if items:
+            out.append(f'<ul class="rag-items">{"".join(items)}</ul>')
+            items = []
+        out.append(chipped(line, citations, aid) + ("\n" if i < len(lines) - 1 else ""))
+    if items:
+        out.append(f'<ul class="rag-items">{"".join(items)}</ul>')
+    return "".join(out)
 
 
 def chipped(text: str, citations: list[Citation], aid: str) -> str:

@@ -4,7 +4,7 @@ The retrieval embedder (all-MiniLM-L6-v2) places a question near sentences on it
 a sentence that repeats the question's names beats the one that answers it in other words.
 The answer encoder is the same model fine-tuned contrastively on question → answer-sentence
 pairs (squad-dev and its paraphrase set, the held-out articles left out; in-batch negatives
-plus the base model's closest wrong sentence of the same article) by
+plus one of the base model's five closest wrong sentences of the same article) by
 `fit/fit_answer_encoder.py`, shipped as int8 ONNX in `rag/assets/answer_encoder.onnx` and
 run with onnxruntime. Its cosine is a feature of the sentence ranker and of answerability;
 it never decides alone.
