@@ -13,7 +13,6 @@ it never decides alone.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.providers.embeddings import LocalEmbedder
+from rag.providers.embeddings import LocalEmbedder, VectorCache
 
 MODEL_PATH = Path(__file__).parents[1] / "assets" / "answer_encoder.onnx"
 
@@ -37,24 +36,12 @@ class AnswerEncoder:
         # Its threads sleep when idle: spinning, they starved the embedder's and Chroma's on
         # two cores, and an answer took 76 ms at p50 instead of 42 (squad-dev questions;
         # sleeping threads in the embedder as well cost bulk indexing 6-8% for no gain here).
-        self._embedder = LocalEmbedder(model_path=path, batch_size=16, spin=False)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        embedder = LocalEmbedder(model_path=path, batch_size=16, spin=False)
+        self._cache = VectorCache(embedder, cache_size)
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of `texts` (one row each)."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self._embedder.embed(missing), strict=True))
-            with self._lock:
-                for text in missing:
-                    self._cache[text] = found[text]
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+        return self._cache.vectors(texts)
 
     def similarities(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """Cosine of the question with each sentence."""

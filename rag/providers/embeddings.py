@@ -6,6 +6,8 @@ Both return L2-normalised float32 rows, so a dot product is the cosine similarit
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -123,6 +125,41 @@ class LocalEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return _normalise(np.asarray(pooled))
+
+
+class VectorCache:
+    """Unit vectors of texts from `embedder`, kept by text (least recently added dropped first):
+    the sentence scorer's and the answer encoder's, which see the same sentences again."""
+
+    def __init__(self, embedder: Embedder, size: int) -> None:
+        self._embedder = embedder
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, texts: Sequence[str], vectors: Matrix) -> None:
+        """Keep vectors computed elsewhere (at index time)."""
+        with self._lock:
+            self._vectors.update(zip(texts, vectors, strict=True))
+            self._trim()
+
+    def vectors(self, texts: Sequence[str]) -> Matrix:
+        """A row per text, from the cache or embedded now (each distinct text once)."""
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._embedder.embed(missing), strict=True))
+            with self._lock:
+                self._vectors.update((t, found[t]) for t in missing)
+                self._trim()
+        if not texts:
+            return np.zeros((0, self._embedder.dimension), dtype=np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32)
+
+    def _trim(self) -> None:
+        while len(self._vectors) > self._size:
+            self._vectors.popitem(last=False)
 
 
 class OpenAIEmbedder:

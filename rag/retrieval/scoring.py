@@ -9,13 +9,12 @@ retriever reranks by them and the verifier checks citations with the same score.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.config import DEFAULT_MIN_SUPPORT
-from rag.providers.embeddings import Embedder, Matrix
+from rag.providers.embeddings import Embedder, Matrix, VectorCache
 from rag.text.sentences import content_terms, sentence_spans
 from rag.types import Context
 
@@ -50,23 +49,19 @@ class SentenceScorer:
     """Scores sentences of retrieved chunks against a question; caches sentence vectors."""
 
     def __init__(self, embedder: Embedder, config: ExtractiveConfig, cache_size: int = 50_000):
-        self._embedder = embedder
         self.config = config
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache = VectorCache(embedder, cache_size)
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self.primed_chunks: set[str] = set()
 
     def prime(self, texts: list[str], vectors: Matrix, chunk_ids: list[str]) -> None:
         """Take sentence vectors computed at index time, so queries need not embed them."""
+        self._cache.put(texts, vectors)
         with self._lock:
-            for text, vector in zip(texts, vectors, strict=True):
-                self._cache[text] = vector
             if len(self.primed_chunks) > self._cache_size:
                 self.primed_chunks.clear()
             self.primed_chunks.update(chunk_ids)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
 
     def candidates(
         self, question: str, q_vec: np.ndarray, contexts: list[Context]
@@ -102,17 +97,7 @@ class SentenceScorer:
 
     def vectors(self, texts: list[str]) -> Matrix:
         """Unit vectors of `texts`, from the cache (index-time vectors) or embedded now."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self._embedder.embed(missing), strict=True))
-            with self._lock:
-                for text in missing:
-                    self._cache[text] = found[text]
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return np.stack([found[t] for t in texts]).astype(np.float32)
+        return self._cache.vectors(texts)
 
 
 _CLOSERS = "\"'\u201d\u2019)]"
